@@ -1,0 +1,3 @@
+"""tracker: pipeline orchestration for multi-agent LLM workflows."""
+
+__version__ = "0.1.0"

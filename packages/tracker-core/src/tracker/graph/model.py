@@ -1,0 +1,51 @@
+"""The runtime graph the engine walks (spec/dippin.md §11): string attributes on nodes,
+edges and the graph, exactly as the reference's adapter and DOT loader produce them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tracker.dippin.ir import Input
+
+
+class GraphNode(BaseModel):
+    id: str
+    shape: str = ""
+    label: str = ""
+    handler: str = ""
+    attrs: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def display_label(self) -> str:
+        return self.label or self.id
+
+
+class GraphEdge(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    label: str = ""
+    choice: str = ""
+    condition: str = ""
+    override: bool = False
+    attrs: dict[str, str] = Field(default_factory=dict)
+
+
+class Graph(BaseModel):
+    name: str = ""
+    start_node: str = ""
+    exit_node: str = ""
+    attrs: dict[str, str] = Field(default_factory=dict)
+    nodes: dict[str, GraphNode] = Field(default_factory=dict)
+    edges: list[GraphEdge] = Field(default_factory=list)
+    node_order: list[str] = Field(default_factory=list)
+    inputs: list[Input] = Field(default_factory=list)
+    dippin_validated: bool = False
+    lint_warnings: list[str] = Field(default_factory=list)
+
+    def outgoing(self, node_id: str) -> list[GraphEdge]:
+        return [e for e in self.edges if e.from_ == node_id]
+
+    def incoming(self, node_id: str) -> list[GraphEdge]:
+        return [e for e in self.edges if e.to == node_id]

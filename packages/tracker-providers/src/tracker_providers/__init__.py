@@ -1,0 +1,1 @@
+"""LLM provider adapters for tracker (anthropic, openai, gemini, openai-compat)."""

@@ -1,0 +1,5 @@
+"""Entry point of tracker-swebench.
+
+Its features arrive in a later issue; until then it registers nothing, and
+`tracker plugins` shows it as installed with nothing registered.
+"""

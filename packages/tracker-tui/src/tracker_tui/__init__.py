@@ -1,0 +1,1 @@
+"""Terminal dashboard for tracker (textual)."""
