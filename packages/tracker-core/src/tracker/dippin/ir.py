@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 NodeKind = Literal[
     "agent", "human", "tool", "parallel", "fan_in", "subgraph", "conditional", "manager_loop"
@@ -113,6 +113,8 @@ class AgentConfig(_Model):
     writable_paths: list[str] = Field(default_factory=list)
     last_response_truncate: int = 0
     params: dict[str, str] = Field(default_factory=dict)
+    # Content of `prompt_include`, filled by dippin.directives (not part of the IR dump).
+    _prompt_include_text: str = PrivateAttr(default="")
 
 
 class HumanConfig(_Model):

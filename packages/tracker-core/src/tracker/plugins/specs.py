@@ -69,3 +69,15 @@ class LintRule(BaseModel):
     @property
     def name(self) -> str:
         return self.code
+
+
+def _resolve_lint_rule_types() -> None:
+    """`LintRule.check` names LintContext/Diagnostic, which are only imported for type
+    checking above; resolve them now so plugins can build LintRule objects."""
+    from tracker.lint.context import LintContext
+    from tracker.lint.diagnostic import Diagnostic
+
+    LintRule.model_rebuild(_types_namespace={"LintContext": LintContext, "Diagnostic": Diagnostic})
+
+
+_resolve_lint_rule_types()
