@@ -88,21 +88,18 @@ CASES = [
         src(*HDR, *AB, "  fan_in J A, B"),
         r"expected .*(<-|back ?arrow)",
         8,
-        xfail="PARSER_BUGS B2: fan_in reports `expected '->'` instead of `<-`",
     ),
     Case(
         "defaults-without-body",
         src(*HDR, "  defaults", *AB),
         r"expected .*indent",
         4,
-        xfail="PARSER_BUGS B3: missing-block errors are reported at line 1",
     ),
     Case(
         "edges-without-body",
         src(*HDR, *AB, "  edges"),
         r"expected .*indent",
         8,
-        xfail="PARSER_BUGS B3: missing-block errors are reported at line 1",
     ),
     Case(
         "section-header-with-colon",
@@ -536,10 +533,6 @@ def test_parse_error_is_reported_at_its_line(case: Case) -> None:
     assert len(diags) == case.count and len(hits) == case.count, rendered
 
 
-@pytest.mark.xfail(
-    reason="PARSER_BUGS B1: an extra word on a declaration line reports `expected '->'`",
-    strict=False,
-)
 @pytest.mark.parametrize(
     ("text", "word"),
     [

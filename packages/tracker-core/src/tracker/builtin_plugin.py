@@ -3,7 +3,7 @@ the same hooks a third-party package uses."""
 
 from __future__ import annotations
 
-from tracker.plugins import HandlerSpec, WorkflowSpec, hookimpl
+from tracker.plugins import HandlerSpec, ProviderSpec, WorkflowSpec, hookimpl
 
 #: handler name -> (Dippin kinds, DOT shapes, description)
 BUILTIN_HANDLERS: dict[str, tuple[list[str], list[str], str]] = {
@@ -40,3 +40,21 @@ def register_workflows(register) -> None:
 
     for spec in builtin_workflow_specs():
         register(spec)
+
+
+def _scripted_factory(config=None):
+    from tracker.llm.scripted import create_provider
+
+    return create_provider(config)
+
+
+@hookimpl
+def register_providers(register) -> None:
+    register(
+        ProviderSpec(
+            name="scripted",
+            factory=_scripted_factory,
+            env_keys=["TRACKER_SCRIPTED_FILE"],
+            description="deterministic replies from a script file (offline pipeline tests)",
+        )
+    )
