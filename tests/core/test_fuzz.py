@@ -158,8 +158,10 @@ def unlocated_errors(diags: list[Diagnostic]) -> list[Diagnostic]:
     ]
 
 
-def check_text(text: str) -> None:
-    """Everything `tracker validate` does to a .dip file, in process; must never raise."""
+def check_text(text: str, base_dir: Path) -> None:
+    """Everything `tracker validate` does to a .dip file, in process; must never raise.
+    `base_dir` is where `*_file` directives are looked up (an empty directory)."""
+    from tracker.dippin.directives import resolve_file_directives
     from tracker.dippin.parser import parse
     from tracker.lint.context import LintContext
     from tracker.lint.runner import check_workflow
@@ -171,7 +173,13 @@ def check_text(text: str) -> None:
         bad = unlocated_errors(result.diagnostics)
         assert not bad, f"parse errors without a line: {[d.message for d in bad]}"
         return
-    diags = check_workflow(LintContext(workflow=result.workflow, file="fuzz.dip"))
+    resolved = resolve_file_directives(result.workflow, base_dir)
+    if any(d.severity == "error" for d in resolved):
+        bad = unlocated_errors(resolved)
+        assert not bad, f"directive errors without a line: {[d.message for d in bad]}"
+        return
+    ctx = LintContext(workflow=result.workflow, file="fuzz.dip", base_dir=base_dir)
+    diags = check_workflow(ctx)
     bad = unlocated_errors(diags)
     assert not bad, f"errors without a line: {[(d.code, d.message) for d in bad]}"
     if any(d.severity == "error" for d in diags):
@@ -209,29 +217,36 @@ def test_corpus_is_available() -> None:
     assert seeds(large=True)
 
 
+@pytest.fixture(scope="module")
+def empty_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz_base")
+
+
 @settings(FUZZ_SETTINGS, max_examples=2500)
 @given(data=st.data())
-def test_mutated_small_pipelines_never_crash(data: st.DataObject) -> None:
+def test_mutated_small_pipelines_never_crash(empty_dir: Path, data: st.DataObject) -> None:
     texts = seeds(large=False)
     text = texts[data.draw(st.integers(0, len(texts) - 1), label="seed")]
     chooser = Chooser(lambda lo, hi: data.draw(st.integers(lo, hi)))
-    check_text(mutate(text, chooser, data.draw(st.integers(1, 5), label="mutations")))
+    mutated = mutate(text, chooser, data.draw(st.integers(1, 5), label="mutations"))
+    check_text(mutated, empty_dir)
 
 
 @settings(FUZZ_SETTINGS, max_examples=120)
 @given(data=st.data())
-def test_mutated_large_pipelines_never_crash(data: st.DataObject) -> None:
+def test_mutated_large_pipelines_never_crash(empty_dir: Path, data: st.DataObject) -> None:
     texts = seeds(large=True)
     text = texts[data.draw(st.integers(0, len(texts) - 1), label="seed")]
     chooser = Chooser(lambda lo, hi: data.draw(st.integers(lo, hi)))
-    check_text(mutate(text, chooser, data.draw(st.integers(1, 8), label="mutations")))
+    mutated = mutate(text, chooser, data.draw(st.integers(1, 8), label="mutations"))
+    check_text(mutated, empty_dir)
 
 
 @pytest.mark.parametrize(
     "path", sorted(CRASHES.glob("*.dip")) if CRASHES.is_dir() else [], ids=lambda p: p.name
 )
-def test_recorded_crash_inputs_stay_fixed(path: Path) -> None:
-    check_text(path.read_text(encoding="utf-8", errors="surrogateescape"))
+def test_recorded_crash_inputs_stay_fixed(path: Path, tmp_path: Path) -> None:
+    check_text(path.read_text(encoding="utf-8", errors="surrogateescape"), tmp_path)
 
 
 def test_mutation_operators_change_the_text() -> None:

@@ -56,6 +56,8 @@ def read_directive_file(base_dir: Path, rel: str) -> str:
     Content is returned byte-for-byte (decoded as UTF-8, newlines untouched)."""
     if os.path.isabs(rel) or rel.startswith(("/", "\\")):
         raise DirectiveError("absolute paths are not allowed")
+    if any(ord(ch) < 0x20 or ch == "\x7f" for ch in rel):
+        raise DirectiveError("path contains a control character")
     clean = os.path.normpath(rel)
     if clean == ".." or clean.startswith(".." + os.sep):
         raise DirectiveError("path resolves outside the pipeline directory")

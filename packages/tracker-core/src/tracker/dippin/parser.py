@@ -392,7 +392,7 @@ def describe_token(tok: Token) -> str:
     return f"'{text}'"
 
 
-def _acceptable(err: UnexpectedInput) -> set[str]:
+def _accepted_terminals(err: UnexpectedInput) -> set[str]:
     """Terminals really acceptable at the error (LALR state merging makes
     `err.expected` too wide, e.g. offering '->' after a workflow name)."""
     try:
@@ -404,7 +404,7 @@ def _acceptable(err: UnexpectedInput) -> set[str]:
 def syntax_message(err: UnexpectedInput, stream: list[DipToken]) -> tuple[str, int, int, str]:
     """Message, line, column and help for a grammar error."""
     tok = getattr(err, "token", None)
-    expected = _acceptable(err)
+    expected = _accepted_terminals(err)
     want = next((desc for name, desc in _WANTED if name in expected), "")
     got = describe_token(tok) if tok is not None else "input"
     line = getattr(tok, "line", None)

@@ -380,8 +380,7 @@ def workflow_to_graph(wf: Workflow, workflow_dir: str = "") -> Graph:
 
     for node in wf.nodes:
         graph.nodes[node.id] = convert_node(wf, node)
-        if node.id not in graph.node_order:
-            graph.node_order.append(node.id)
+    graph.node_order = list(dict.fromkeys(node.id for node in wf.nodes))
 
     for edge in wf.edges:
         if edge.override:

@@ -52,9 +52,9 @@ def check_graph(graph: Graph, known_handlers: set[str]) -> tuple[list[str], list
 
 def _ordered_nodes(graph: Graph) -> list[str]:
     """Declaration order first, then any node missing from node_order."""
-    seen = [n for n in graph.node_order if n in graph.nodes]
-    rest = [n for n in graph.nodes if n not in set(seen)]
-    return list(dict.fromkeys(seen + rest))
+    ordered = dict.fromkeys(n for n in graph.node_order if n in graph.nodes)
+    ordered.update(dict.fromkeys(graph.nodes))
+    return list(ordered)
 
 
 # --------------------------------------------------------------------------- structure
@@ -122,25 +122,27 @@ def _unconditional_cycles(graph: Graph, out: _Findings) -> None:
         if not e.condition.strip() and not _is_restart(e):
             succ.setdefault(e.from_, []).append(e.to)
 
-    color: dict[str, int] = {}
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        color[node] = 1
-        path.append(node)
-        for nxt in succ.get(node, []):
+    def find_cycle(root: str) -> list[str] | None:
+        """Iterative DFS (a 50,000-node chain must not hit the recursion limit)."""
+        color: dict[str, int] = {root: 1}
+        path = [root]
+        stack = [iter(succ.get(root, ()))]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                color[path.pop()] = 2
+                continue
             state = color.get(nxt, 0)
             if state == 1:
                 return path[path.index(nxt) :] + [nxt]
             if state == 0:
-                found = visit(nxt)
-                if found:
-                    return found
-        path.pop()
-        color[node] = 2
+                color[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(succ.get(nxt, ())))
         return None
 
-    cycle = visit(graph.start_node)
+    cycle = find_cycle(graph.start_node)
     if cycle:
         out.errors.append("graph contains a cycle of unconditional edges: " + " -> ".join(cycle))
 

@@ -3,7 +3,7 @@ edges and the graph, exactly as the reference's adapter and DOT loader produce t
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from tracker.dippin.ir import Input
 
@@ -44,8 +44,24 @@ class Graph(BaseModel):
     dippin_validated: bool = False
     lint_warnings: list[str] = Field(default_factory=list)
 
+    # (edge count, outgoing index, incoming index); rebuilt when edges are added or removed
+    _index: tuple[int, dict[str, list[GraphEdge]], dict[str, list[GraphEdge]]] | None = (
+        PrivateAttr(default=None)
+    )
+
+    def _edge_index(self) -> tuple[dict[str, list[GraphEdge]], dict[str, list[GraphEdge]]]:
+        """Adjacency maps, so walking a 50,000-node graph stays linear."""
+        if self._index is None or self._index[0] != len(self.edges):
+            out: dict[str, list[GraphEdge]] = {}
+            inc: dict[str, list[GraphEdge]] = {}
+            for e in self.edges:
+                out.setdefault(e.from_, []).append(e)
+                inc.setdefault(e.to, []).append(e)
+            self._index = (len(self.edges), out, inc)
+        return self._index[1], self._index[2]
+
     def outgoing(self, node_id: str) -> list[GraphEdge]:
-        return [e for e in self.edges if e.from_ == node_id]
+        return list(self._edge_index()[0].get(node_id, ()))
 
     def incoming(self, node_id: str) -> list[GraphEdge]:
-        return [e for e in self.edges if e.to == node_id]
+        return list(self._edge_index()[1].get(node_id, ()))
