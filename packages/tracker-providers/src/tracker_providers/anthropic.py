@@ -1,8 +1,8 @@
 """The Anthropic adapter: tracker's unified request/response on the official `anthropic`
 SDK's Messages API (agent-llm.md §2.2).
 
-The SDK is imported when an adapter is built, never when this module or the plugin is
-loaded. SDK retries are off (`max_retries=0`): tracker's retry middleware is the only
+The SDK is imported on the adapter's first call, never when this module or the plugin
+is loaded. SDK retries are off (`max_retries=0`): tracker's retry middleware is the only
 retry layer. Usage is reported natively in tracker's normalised form (input excludes
 cached tokens), so it passes through; prompt caching places `cache_control` breakpoints
 on the last system block, the last tool and the last block of the last user message.
@@ -10,6 +10,7 @@ on the last system block, the last tool and the last block of the last user mess
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -83,8 +84,6 @@ def _image_block(part: ContentPart) -> dict[str, Any] | None:
     if image is None:
         return None
     if image.data is not None:
-        import base64
-
         return {
             "type": "image",
             "source": {
@@ -103,8 +102,6 @@ def _tool_result_block(part: ContentPart) -> dict[str, Any]:
     assert result is not None
     content: Any = result.content
     if result.image_data:
-        import base64
-
         content = [
             {"type": "text", "text": result.content or "(image)"},
             {

@@ -2,7 +2,7 @@
 (agent-llm.md §2.5), for OpenRouter, vLLM, Ollama, LM Studio and other servers that speak
 `POST /v1/chat/completions`.
 
-The SDK is imported when an adapter is built. SDK retries are off. Usage is normalised
+The SDK is imported on the adapter's first call. SDK retries are off. Usage is normalised
 per §1.3: the prompt count includes cached tokens, so they are subtracted. Streams ask
 for the usage chunk (`stream_options.include_usage`); a stream that ends without a
 finish reason was cut off and surfaces as a retryable stream error. `reasoning_effort`

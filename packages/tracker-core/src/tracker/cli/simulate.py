@@ -32,10 +32,20 @@ def _validation_sections(loaded: LoadedPipeline) -> list[str]:
     return lines
 
 
+def _one_line(value: str, limit: int = 60) -> str:
+    """Multi-line prompts would swamp the table: show the first line, clipped."""
+    first, _, rest = value.strip().partition("\n")
+    if len(first) > limit or rest:
+        return first[:limit].rstrip() + "..."
+    return first
+
+
 def _node_rows(node: SimNode) -> list[str]:
     node_id = node.id if len(node.id) <= 20 else node.id[:17] + "..."
     rows = [f"  {node_id:<20}  {node.handler:<15}  {node.shape:<12}  {node.label}"]
-    rows += [f"  {'':<20}  > {k}={node.attrs[k]}" for k in NODE_ATTRS if k in node.attrs]
+    rows += [
+        f"  {'':<20}  > {k}={_one_line(node.attrs[k])}" for k in NODE_ATTRS if k in node.attrs
+    ]
     return rows
 
 
