@@ -88,3 +88,15 @@ def test_str_includes_provider_and_status() -> None:
     assert str(e.RateLimitError("slow down", provider="openai", status_code=429)) == (
         "openai: slow down (HTTP 429)"
     )
+
+
+def test_anthropic_low_credit_400_is_a_quota_error() -> None:
+    from tracker.llm.errors import QuotaExceededError, error_from_status
+
+    err = error_from_status(
+        400,
+        "Your credit balance is too low to access the Anthropic API.",
+        provider="anthropic",
+    )
+    assert isinstance(err, QuotaExceededError)
+    assert not err.retryable

@@ -222,8 +222,10 @@ def error_from_status(
         cls = NotFoundError
     elif status == 408:
         cls = RequestTimeoutError
+    elif status in (400, 402, 429) and _QUOTA_RE.search(text):
+        cls = QuotaExceededError  # Anthropic reports "credit balance is too low" as a 400
     elif status == 429:
-        cls = QuotaExceededError if _QUOTA_RE.search(text) else RateLimitError
+        cls = RateLimitError
     elif status == 413 or (400 <= status < 500 and "context_length_exceeded" in text):
         cls = ContextLengthError
     elif status == 529:
