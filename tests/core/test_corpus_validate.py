@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tracker.cli.app import run_cli
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "tracker"

@@ -20,10 +20,63 @@ BUILTIN_HANDLERS: dict[str, tuple[list[str], list[str], str]] = {
 }
 
 
+#: handler name -> (module, class): imported only when the handler is first built
+HANDLER_CLASSES: dict[str, tuple[str, str]] = {
+    "start": ("tracker.handlers.basic", "StartHandler"),
+    "exit": ("tracker.handlers.basic", "ExitHandler"),
+    "conditional": ("tracker.handlers.basic", "ConditionalHandler"),
+    "codergen": ("tracker.handlers.codergen", "CodergenHandler"),
+    "wait.human": ("tracker.handlers.human", "HumanHandler"),
+    "tool": ("tracker.handlers.tool", "ToolHandler"),
+    "parallel": ("tracker.handlers.parallel", "ParallelHandler"),
+    "parallel.fan_in": ("tracker.handlers.parallel", "FanInHandler"),
+    "subgraph": ("tracker.handlers.subgraph", "SubgraphHandler"),
+    "stack.manager_loop": ("tracker.handlers.manager_loop", "ManagerLoopHandler"),
+}
+
+
+class _MissingHandler:
+    """Stands in for a handler whose module is not installed yet: fails when used."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self._reason = reason
+
+    async def execute(self, node, env):
+        from tracker.engine.handler import HandlerError
+
+        raise HandlerError(f"handler {self.name} is not available yet ({self._reason})")
+
+
+def _handler_factory(name: str):
+    def factory(*args, **kwargs):
+        import importlib
+
+        module_name, class_name = HANDLER_CLASSES[name]
+        try:
+            module = importlib.import_module(module_name)
+            cls = getattr(module, class_name)
+        except (ImportError, AttributeError) as exc:
+            if isinstance(exc, ImportError) and exc.name not in (module_name, None):
+                raise
+            return _MissingHandler(name, f"{module_name}.{class_name} not found")
+        return cls(*args, **kwargs)
+
+    return factory
+
+
 @hookimpl
 def register_handlers(register) -> None:
     for name, (kinds, shapes, description) in BUILTIN_HANDLERS.items():
-        register(HandlerSpec(name=name, kinds=kinds, shapes=shapes, description=description))
+        register(
+            HandlerSpec(
+                name=name,
+                kinds=kinds,
+                shapes=shapes,
+                description=description,
+                factory=_handler_factory(name),
+            )
+        )
 
 
 @hookimpl
@@ -58,3 +111,10 @@ def register_providers(register) -> None:
             description="deterministic replies from a script file (offline pipeline tests)",
         )
     )
+
+
+@hookimpl
+def register_gate_uis(register) -> None:
+    from tracker.gates.plugin import register_gate_uis as register_core_gate_uis
+
+    register_core_gate_uis(register)

@@ -131,7 +131,9 @@ def user_env_file(environ: Mapping[str, str] | None = None) -> Path | None:
     return next((p for p in legacy_env_paths(environ) if p.is_file()), None)
 
 
-def env_files(workdir: Path | str | None = None, environ: Mapping[str, str] | None = None) -> list[Path]:
+def env_files(
+    workdir: Path | str | None = None, environ: Mapping[str, str] | None = None
+) -> list[Path]:
     """The existing `.env` files in precedence order: `<workdir>/.env`, then the user file."""
     files: list[Path] = []
     local = Path(workdir if workdir is not None else Path.cwd()) / ENV_FILE
@@ -370,3 +372,88 @@ def key_format_problem(name: str, key: str) -> str | None:
 def mask_key(key: str) -> str:
     """First 4 + `...` + last 4 characters; keys of 8 characters or fewer are `****`."""
     return "****" if len(key) <= 8 else f"{key[:4]}...{key[-4:]}"
+
+
+# --------------------------------------------------------------------------- writing
+
+_ASSIGN_RE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=")
+_PLAIN_VALUE_RE = re.compile(r"[A-Za-z0-9_./:@+,=~%-]+")
+
+
+def format_env_value(value: str) -> str:
+    """A value as it should appear after `KEY=`: bare when safe, else double-quoted."""
+    if _PLAIN_VALUE_RE.fullmatch(value):
+        return value
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def merge_env_text(text: str, updates: Mapping[str, str]) -> str:
+    """`text` with each key of `updates` set: assignments are rewritten in place (all
+    other lines, comments and order kept), new keys appended at the end."""
+    lines = text.splitlines()
+    done: set[str] = set()
+    out: list[str] = []
+    for line in lines:
+        match = _ASSIGN_RE.match(line)
+        key = match.group(1) if match else None
+        if key is not None and key in updates:
+            if key in done:
+                continue  # a duplicate assignment would shadow nothing; drop it
+            out.append(f"{key}={format_env_value(updates[key])}")
+            done.add(key)
+            continue
+        out.append(line)
+    for key, value in updates.items():
+        if key not in done:
+            out.append(f"{key}={format_env_value(value)}")
+    return "\n".join(out) + "\n" if out else ""
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically (temp file + os.replace), mode 600, in a
+    directory created with mode 700."""
+    import tempfile
+
+    parent = path.parent
+    if not parent.is_dir():
+        parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(parent, 0o700)
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=".env.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    os.chmod(path, 0o600)
+
+
+def save_user_env(
+    updates: Mapping[str, str], environ: Mapping[str, str] | None = None
+) -> tuple[Path, bool]:
+    """Merge non-empty `updates` into the user file (`$XDG_CONFIG_HOME/tracker/.env`) and
+    return `(path, written)`. When only the legacy file exists its lines seed the new
+    file, so moving to the XDG location loses no key. Nothing is written when the
+    content would not change."""
+    path = user_env_path(environ)
+    updates = {k: v.strip() for k, v in updates.items() if v and v.strip()}
+    if not updates:
+        return path, False
+    source = user_env_file(environ)
+    try:
+        current = source.read_text(encoding="utf-8") if source is not None else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnvFileError(f"load env file {source}: {exc}") from None
+    merged = merge_env_text(current, updates)
+    if source == path and merged == current:
+        return path, False
+    _write_private(path, merged)
+    return path, True

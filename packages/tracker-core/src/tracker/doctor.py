@@ -74,7 +74,10 @@ class CheckResult(BaseModel):
     details: list[CheckDetail] | None = None
 
     def add(self, status: Status, message: str, hint: str | None = None) -> None:
-        self.details = [*(self.details or []), CheckDetail(status=status, message=message, hint=hint)]
+        self.details = [
+            *(self.details or []),
+            CheckDetail(status=status, message=message, hint=hint),
+        ]
 
 
 class DoctorReport(BaseModel):
@@ -158,6 +161,7 @@ def check_config_files(work_dir: Path, environ: Mapping[str, str]) -> CheckResul
     out.status = _worst(statuses)
     if not files:
         out.message = "no .env files found (keys come from the environment only)"
+        out.add("ok", out.message)
         out.add("hint", f"`tracker setup` writes {config.user_env_path(environ)}")
     elif out.status == "error":
         out.message = "a .env file cannot be loaded"
@@ -412,9 +416,7 @@ def check_plugins(registry: Registry | None, load_error: str = "") -> CheckResul
 
 def _binary_version(path: str, *args: str) -> str:
     try:
-        proc = subprocess.run(
-            [path, *args], capture_output=True, text=True, timeout=5, check=False
-        )
+        proc = subprocess.run([path, *args], capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return "(version unknown)"
     text = (proc.stdout or proc.stderr).strip().splitlines()
@@ -455,14 +457,19 @@ def check_versions(version: str | None, commit: str | None, path_env: str | None
         out.add("ok", f"tracker   {version}" + (f" (commit {commit})" if commit else ""))
     binary = shutil.which("dippin", path=path_env)
     if not binary:
-        out.add("ok", f"built-in Dippin parser targets {DIPPIN_PINNED} (no dippin binary to compare)")
+        out.add(
+            "ok", f"built-in Dippin parser targets {DIPPIN_PINNED} (no dippin binary to compare)"
+        )
         out.message = f"tracker {version}" if version else "built-in parser only"
         return out
     installed = _binary_version(binary, "--version")
     out.add("ok", f"dippin    {installed} (installed) / {DIPPIN_PINNED} (built-in)")
     have, want = _major_minor(installed), _major_minor(DIPPIN_PINNED)
     if have and want and have != want:
-        out.add("warn", f"dippin version mismatch: installed v{have[0]}.{have[1]} != v{want[0]}.{want[1]}")
+        out.add(
+            "warn",
+            f"dippin version mismatch: installed v{have[0]}.{have[1]} != v{want[0]}.{want[1]}",
+        )
         out.status = "warn"
         out.message = f"dippin {installed} (mismatched — built-in parser targets {DIPPIN_PINNED})"
         out.hint = "the external dippin may accept or reject syntax differently from tracker"
@@ -583,7 +590,9 @@ def check_artifact_dirs(work_dir: Path) -> CheckResult:
     else:
         out.add("error", f"{ai_dir} cannot be created (parent not writable)")
     out.status = _worst([d.status for d in out.details or []])
-    out.message = "artifact directories usable" if out.status == "ok" else "artifact directory problem"
+    out.message = (
+        "artifact directories usable" if out.status == "ok" else "artifact directory problem"
+    )
     return out
 
 
@@ -621,13 +630,13 @@ def check_pipeline(pipeline: str, cwd: Path) -> CheckResult:
         out.message = str(exc).splitlines()[0]
         out.hint = "check the path, or run `tracker workflows` for built-in names"
         return out
-    if not source.builtin and source.format not in ("dip", "dot", "dipx"):
-        out.add("warn", f"{source.name} does not end in .dip or .dot")
-    elif not source.builtin and not source.name.endswith((".dip", ".dot", ".dipx")):
+    if not source.builtin and not source.name.lower().endswith((".dip", ".dot", ".dipx")):
         out.add("warn", f"{source.name} does not end in .dip or .dot")
     loaded = load_pipeline(source)
     for diag in loaded.errors or (loaded.diagnostics if loaded.failed else []):
-        out.add("error", f"{diag.code}: {diag.message}" + (f" (line {diag.line})" if diag.line else ""))
+        out.add(
+            "error", f"{diag.code}: {diag.message}" + (f" (line {diag.line})" if diag.line else "")
+        )
     for message in loaded.graph_errors:
         out.add("error", message)
     if not loaded.failed:
@@ -644,7 +653,9 @@ def check_pipeline(pipeline: str, cwd: Path) -> CheckResult:
     else:
         size = f" ({len(graph.nodes)} nodes, {len(graph.edges)} edges)" if graph else ""
         out.add("ok", f"{source.name} is valid{size}")
-        out.message = f"{source.name} is valid" + (" (with warnings)" if out.status == "warn" else "")
+        out.message = f"{source.name} is valid" + (
+            " (with warnings)" if out.status == "warn" else ""
+        )
     return out
 
 

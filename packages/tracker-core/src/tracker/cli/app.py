@@ -15,7 +15,7 @@ import traceback
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from tracker.cli.errors import CliError, CliExit, UsageFailure, eprint, print_error
 from tracker.cli.usage import USAGE
@@ -138,8 +138,86 @@ def plugins_cmd(
     raise CliExit(run_plugins(json_out=json_out))
 
 
+_GO_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_GO_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+class BoolValueCommand(TyperCommand):
+    """Accepts Go's `--flag=false` spelling for the boolean flags in `bool_flags`
+    (cli-tui §1.2) by rewriting it to `--flag` / `--no-flag` before parsing."""
+
+    bool_flags: tuple[str, ...] = ("--probe",)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        out: list[str] = []
+        for i, arg in enumerate(args):
+            if arg == "--":
+                out.extend(args[i:])
+                break
+            name, sep, value = arg.partition("=")
+            if sep and name in self.bool_flags:
+                if value in _GO_TRUE:
+                    arg = name
+                elif value in _GO_FALSE:
+                    arg = "--no-" + name[2:]
+                else:
+                    raise typer.BadParameter(f'invalid boolean value "{value}" for {name}', ctx=ctx)
+            out.append(arg)
+        return super().parse_args(ctx, out)
+
+
+@app.command("doctor", cls=BoolValueCommand, context_settings=_FLAG_CTX)
+def doctor_cmd(
+    pipeline: Annotated[str | None, typer.Argument(help="pipeline file to check")] = None,
+    probe: Annotated[
+        bool,
+        typer.Option(
+            "--probe/--no-probe", help="one live completion per provider (--probe=false skips)"
+        ),
+    ] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="print the DoctorReport JSON")] = False,
+    workdir: Annotated[
+        str | None, typer.Option("-w", "--workdir", help="working directory")
+    ] = None,
+    backend: Annotated[str, typer.Option("--backend", help="agent backend to check for")] = "",
+) -> None:
+    """Check keys, providers, binaries and the working directory."""
+    from tracker.cli.doctor import run_doctor
+
+    raise CliExit(
+        run_doctor(pipeline, probe=probe, json_out=json_out, workdir=workdir, backend=backend)
+    )
+
+
+@app.command("setup", context_settings=_FLAG_CTX)
+def setup_cmd(
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="provider to configure non-interactively")
+    ] = None,
+    key_stdin: Annotated[
+        bool, typer.Option("--key-stdin", help="read the API key from stdin")
+    ] = False,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="provider base URL")] = None,
+) -> None:
+    """Store provider API keys in the user config file (mode 600)."""
+    from tracker.cli.setup import run_setup
+
+    raise CliExit(run_setup(provider=provider, key_stdin=key_stdin, base_url=base_url))
+
+
 BUILTIN_COMMANDS = frozenset(
-    {"run", "validate", "simulate", "fmt", "workflows", "init", "version", "plugins"}
+    {
+        "run",
+        "validate",
+        "simulate",
+        "fmt",
+        "workflows",
+        "init",
+        "version",
+        "plugins",
+        "doctor",
+        "setup",
+    }
 )
 
 # --------------------------------------------------------------------------- argv handling

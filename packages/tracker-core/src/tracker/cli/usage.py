@@ -17,6 +17,8 @@ Commands:
   workflows              list the built-in workflows
   init <workflow>        copy a built-in workflow to ./<workflow>.dip
   plugins                list installed plugins and what they register (--json)
+  doctor [pipeline]      check keys, providers and the workdir (--probe=false, --json)
+  setup                  store provider API keys (~/.config/tracker/.env, mode 600)
   version                show version information
   help                   show this help
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from tracker.cli.envfiles import effective_env
+from collections.abc import Mapping
 
-#: provider name -> env vars that configure it (openai-compat is not listed here)
-PROVIDER_KEYS: list[tuple[str, tuple[str, ...]]] = [
-    ("anthropic", ("ANTHROPIC_API_KEY",)),
-    ("openai", ("OPENAI_API_KEY",)),
-    ("gemini", ("GEMINI_API_KEY", "GOOGLE_API_KEY")),
-]
+from tracker import config
+from tracker.cli.errors import CliError
+
+#: providers `tracker version` lists (openai-compat is not listed, cli-tui §7.10)
+VERSION_PROVIDERS = ("anthropic", "openai", "gemini")
 
 
 def package_version() -> str:
@@ -32,11 +31,11 @@ def build_info() -> tuple[str, str]:
     return getattr(_build, "COMMIT", "unknown"), getattr(_build, "DATE", "unknown")
 
 
-def configured_providers(env: dict[str, str]) -> list[str]:
-    return [name for name, keys in PROVIDER_KEYS if any(env.get(k) for k in keys)]
+def configured_providers(env: Mapping[str, str]) -> list[str]:
+    return [n for n in config.configured_providers(env) if n in VERSION_PROVIDERS]
 
 
-def render_version(env: dict[str, str]) -> str:
+def render_version(env: Mapping[str, str]) -> str:
     commit, built = build_info()
     providers = configured_providers(env)
     shown = ", ".join(providers) if providers else "none (run `tracker setup`)"
@@ -49,5 +48,9 @@ def render_version(env: dict[str, str]) -> str:
 
 
 def run_version() -> int:
-    print(render_version(effective_env()), end="")
+    try:
+        env = config.effective_env()
+    except config.EnvFileError as exc:
+        raise CliError(str(exc)) from None
+    print(render_version(env), end="")
     return 0

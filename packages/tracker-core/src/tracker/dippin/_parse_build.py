@@ -47,7 +47,7 @@ from .ir import (
 )
 from .lexer import tokenize, unquote
 from .values import parse_int
-from .views import outcome_channel
+from .views import node_outcome_channel
 
 OUTCOME_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
@@ -96,6 +96,15 @@ class Builder:
         self.version = 1
         self._defaults_seen = False
         self._input_names: set[str] = set()
+        #: id -> first node declared with it (what `wf.node(id)` finds), kept as nodes
+        #: are added so that `on` edges do not scan every node
+        self._nodes_by_id: dict[str, Node] = {}
+        for n in wf.nodes:
+            self._nodes_by_id.setdefault(n.id, n)
+
+    def _add_node(self, node: Node) -> None:
+        self.wf.nodes.append(node)
+        self._nodes_by_id.setdefault(node.id, node)
 
     # ------------------------------------------------------------------ helpers
 
@@ -409,7 +418,7 @@ class Builder:
             for line in bodies[0].children:
                 if isinstance(line, Tree):
                     self._node_line(node, line)
-        self.wf.nodes.append(node)
+        self._add_node(node)
 
     def _node_line(self, node: Node, line: Tree) -> None:
         nested = next(iter(_trees(line, "nested")), None)
@@ -584,14 +593,14 @@ class Builder:
     def _item_parallel_inline(self, tree: Tree, _dropped: bool) -> None:
         toks = _tokens(tree)
         cfg = ParallelConfig(targets=self._ids(tree), params=self._nested_params(tree))
-        self.wf.nodes.append(
+        self._add_node(
             Node(id=str(toks[1]), kind="parallel", config=cfg, source=self.loc(toks[0]))
         )
 
     def _item_fan_in(self, tree: Tree, _dropped: bool) -> None:
         toks = _tokens(tree)
         cfg = FanInConfig(sources=self._ids(tree), params=self._nested_params(tree))
-        self.wf.nodes.append(
+        self._add_node(
             Node(id=str(toks[1]), kind="fan_in", config=cfg, source=self.loc(toks[0]))
         )
 
@@ -607,7 +616,7 @@ class Builder:
                 if branch is not None:
                     cfg.branches.append(branch)
         cfg.targets = [b.target for b in cfg.branches]
-        self.wf.nodes.append(
+        self._add_node(
             Node(id=str(toks[1]), kind="parallel", config=cfg, source=self.loc(toks[0]))
         )
 
@@ -746,9 +755,10 @@ class Builder:
             )
 
     def _on(self, edge: Edge, on_tok: Token, value: Token | None) -> None:
-        if self.wf.node(edge.from_) is None:
+        src = self._nodes_by_id.get(edge.from_)
+        if src is None:
             return  # unknown (or later-declared) source: silently unconditional (§3.9)
-        channel = outcome_channel(self.wf, edge.from_)
+        channel = node_outcome_channel(src)
         if not channel:
             self.error(
                 "`on` shorthand requires a source node with a defined outcome channel "

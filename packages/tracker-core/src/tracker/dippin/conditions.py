@@ -299,9 +299,28 @@ def _strip_placeholder(variable: str) -> str:
     return m.group(1) if m else variable
 
 
+#: raw text -> AST, or the error message when it does not parse. Pipelines repeat the
+#: same few conditions on thousands of edges (and lint, the graph checks and the engine
+#: all parse them), so each distinct text is parsed once. The ASTs are shared: treat them
+#: as immutable values.
+_PARSED: dict[str, CondExpr | str] = {}
+_PARSED_MAX = 4096
+
+
 def parse_condition(raw: str) -> CondExpr:
     """Parse condition text into an AST; raises ConditionSyntaxError with a clear message."""
-    return _Parser(raw).parse()
+    hit = _PARSED.get(raw)
+    if hit is None:
+        try:
+            hit = _Parser(raw).parse()
+        except ConditionSyntaxError as err:
+            hit = err.message
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[raw] = hit
+    if isinstance(hit, str):
+        raise ConditionSyntaxError(hit)
+    return hit
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -8,17 +8,91 @@ absent strings are "".
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+import gc
+from copy import deepcopy
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic_core import PydanticUndefined
 
 NodeKind = Literal[
     "agent", "human", "tool", "parallel", "fan_in", "subgraph", "conditional", "manager_loop"
 ]
 
 
+#: values `copy.deepcopy` returns as they are
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+
+
+def _deep(value: Any, memo: dict[int, Any]) -> Any:
+    """`copy.deepcopy` specialised for IR field values (strings, numbers, lists, str maps
+    and IR models), with the same sharing semantics (`memo`), several times faster."""
+    cls = value.__class__
+    if cls in _ATOMIC:
+        return value
+    done = memo.get(id(value), memo)
+    if done is not memo:
+        return done
+    if cls is list:
+        out: Any = []
+        memo[id(value)] = out
+        out.extend([v if v.__class__ in _ATOMIC else _deep(v, memo) for v in value])
+        return out
+    if cls is dict:
+        out = {}
+        memo[id(value)] = out
+        for k, v in value.items():
+            out[k if k.__class__ in _ATOMIC else _deep(k, memo)] = (
+                v if v.__class__ in _ATOMIC else _deep(v, memo)
+            )
+        return out
+    if isinstance(value, _Model):
+        return value.__deepcopy__(memo)
+    return deepcopy(value, memo)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Any:
+        """Same result as pydantic's `BaseModel.__deepcopy__` (which `model_copy(deep=True)`
+        calls), without routing every string and list through `copy.deepcopy`."""
+        if memo is None:
+            # Top-level copy: the copy is acyclic and wholly reachable, so the cyclic
+            # collector would only rescan it again and again on a large workflow.
+            if not gc.isenabled():
+                return self.__deepcopy__({})
+            gc.disable()
+            try:
+                return self.__deepcopy__({})
+            finally:
+                gc.enable()
+        cls = type(self)
+        m = cls.__new__(cls)
+        memo[id(self)] = m
+        atomic = _ATOMIC
+        set_ = object.__setattr__
+        set_(
+            m,
+            "__dict__",
+            {
+                k: v if v.__class__ in atomic else _deep(v, memo)
+                for k, v in self.__dict__.items()
+            },
+        )
+        extra = self.__pydantic_extra__
+        set_(m, "__pydantic_extra__", None if extra is None else deepcopy(extra, memo))
+        set_(m, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        private = getattr(self, "__pydantic_private__", None)
+        if private is None:
+            set_(m, "__pydantic_private__", None)
+        else:
+            set_(
+                m,
+                "__pydantic_private__",
+                _deep({k: v for k, v in private.items() if v is not PydanticUndefined}, memo),
+            )
+        return m
 
 
 class SourceLocation(_Model):

@@ -3,7 +3,7 @@ implicit fork/join edges that inline `parallel` / `fan_in` declarations imply.""
 
 from __future__ import annotations
 
-from .ir import Edge, FanInConfig, ParallelConfig, Workflow
+from .ir import Edge, FanInConfig, Node, ParallelConfig, Workflow
 
 
 def _implicit(src: str, dst: str) -> Edge:
@@ -70,11 +70,16 @@ def all_edges(wf: Workflow) -> list[Edge]:
 
 def outcome_channel(wf: Workflow, node_id: str) -> str:
     """`ctx.outcome` for agents, `ctx.tool_marker` for tools with marker_grep, else ""."""
-    from .ir import AgentConfig, ToolConfig
-
     node = wf.node(node_id)
     if node is None:
         return ""
+    return node_outcome_channel(node)
+
+
+def node_outcome_channel(node: Node) -> str:
+    """`outcome_channel` of a node already looked up."""
+    from .ir import AgentConfig, ToolConfig
+
     if isinstance(node.config, AgentConfig):
         return "ctx.outcome"
     if isinstance(node.config, ToolConfig) and node.config.marker_grep:

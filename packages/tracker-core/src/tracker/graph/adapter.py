@@ -8,6 +8,7 @@ Decisions), whatever kind they were declared as.
 
 from __future__ import annotations
 
+import gc
 import os
 
 from tracker.dippin.ir import (
@@ -363,7 +364,18 @@ def workflow_to_graph(wf: Workflow, workflow_dir: str = "") -> Graph:
         raise _fail("workflow has no start node (declare `start: <NodeID>`)", wf)
     if not wf.exit:
         raise _fail("workflow has no exit node (declare `exit: <NodeID>`)", wf)
+    # The graph is acyclic and built in one go: on a large workflow the cyclic collector
+    # would rescan the growing graph (and the IR) again and again while it is built.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_graph(wf, workflow_dir)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
+
+def _build_graph(wf: Workflow, workflow_dir: str) -> Graph:
     graph = Graph(name=wf.name, start_node=wf.start, exit_node=wf.exit)
     attrs = graph.attrs
     _set(attrs, "goal", wf.goal)
@@ -400,6 +412,9 @@ def workflow_to_graph(wf: Workflow, workflow_dir: str = "") -> Graph:
     return graph
 
 
+_PASSTHROUGH_AT_ENDS = frozenset({"", "codergen", "tool", "wait.human", "conditional"})
+
+
 def _force_start_exit(wf: Workflow, graph: Graph) -> None:
     start = graph.nodes.get(wf.start)
     if start is None:
@@ -412,5 +427,11 @@ def _force_start_exit(wf: Workflow, graph: Graph) -> None:
         # work itself, so it keeps its own handler rather than becoming a no-op.
         end.shape = "Msquare"
         return
-    start.shape, start.handler = "Mdiamond", "start"
-    end.shape, end.handler = "Msquare", "exit"
+    # Agent/tool/human start and exit nodes are passthroughs (engine.md §1, design.md);
+    # composite kinds keep their handler (golden `manager_loop`: its start node supervises).
+    start.shape = "Mdiamond"
+    if start.handler in _PASSTHROUGH_AT_ENDS:
+        start.handler = "start"
+    end.shape = "Msquare"
+    if end.handler in _PASSTHROUGH_AT_ENDS:
+        end.handler = "exit"
