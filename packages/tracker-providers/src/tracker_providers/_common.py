@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any, NoReturn
 
+from tracker.config import GATEWAY_ENV, PROVIDERS  # noqa: E402 - one table for the gateway rule
 from tracker.llm.client import ProviderConfig, base_url_env
 from tracker.llm.errors import (
     AuthenticationError,
@@ -32,14 +33,8 @@ from tracker.llm.errors import (
 )
 
 #: gateway root + this suffix is a provider's base URL when no `<NAME>_BASE_URL` is set
-#: (cli-tui.md §3.2)
-GATEWAY_SUFFIXES: dict[str, str] = {
-    "anthropic": "/anthropic",
-    "openai": "/openai",
-    "gemini": "/google-ai-studio",
-    "openai-compat": "/compat",
-}
-GATEWAY_ENV = "TRACKER_GATEWAY_URL"
+#: (cli-tui.md §3.2); the table lives in tracker.config so doctor and adapters agree
+GATEWAY_SUFFIXES: dict[str, str] = {name: info.gateway_suffix for name, info in PROVIDERS.items()}
 
 #: provider error types -> the HTTP status they stand for (for errors inside a 200 stream)
 ERROR_TYPE_STATUS: dict[str, int] = {
