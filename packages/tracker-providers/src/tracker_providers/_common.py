@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any, NoReturn
 
-from tracker.config import GATEWAY_ENV, PROVIDERS  # noqa: E402 - one table for the gateway rule
+from tracker.config import GATEWAY_ENV, PROVIDERS
 from tracker.llm.client import ProviderConfig, base_url_env
 from tracker.llm.errors import (
     AuthenticationError,
