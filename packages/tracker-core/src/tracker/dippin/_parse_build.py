@@ -593,16 +593,12 @@ class Builder:
     def _item_parallel_inline(self, tree: Tree, _dropped: bool) -> None:
         toks = _tokens(tree)
         cfg = ParallelConfig(targets=self._ids(tree), params=self._nested_params(tree))
-        self._add_node(
-            Node(id=str(toks[1]), kind="parallel", config=cfg, source=self.loc(toks[0]))
-        )
+        self._add_node(Node(id=str(toks[1]), kind="parallel", config=cfg, source=self.loc(toks[0])))
 
     def _item_fan_in(self, tree: Tree, _dropped: bool) -> None:
         toks = _tokens(tree)
         cfg = FanInConfig(sources=self._ids(tree), params=self._nested_params(tree))
-        self._add_node(
-            Node(id=str(toks[1]), kind="fan_in", config=cfg, source=self.loc(toks[0]))
-        )
+        self._add_node(Node(id=str(toks[1]), kind="fan_in", config=cfg, source=self.loc(toks[0])))
 
     def _item_parallel_block(self, tree: Tree, _dropped: bool) -> None:
         toks = _tokens(tree)
@@ -616,9 +612,7 @@ class Builder:
                 if branch is not None:
                     cfg.branches.append(branch)
         cfg.targets = [b.target for b in cfg.branches]
-        self._add_node(
-            Node(id=str(toks[1]), kind="parallel", config=cfg, source=self.loc(toks[0]))
-        )
+        self._add_node(Node(id=str(toks[1]), kind="parallel", config=cfg, source=self.loc(toks[0])))
 
     def _branch(self, f: FieldVal, attrs: Tree | None) -> BranchConfig | None:
         words = tokenize(f.value) if not f.block else []

@@ -75,10 +75,7 @@ class _Model(BaseModel):
         set_(
             m,
             "__dict__",
-            {
-                k: v if v.__class__ in atomic else _deep(v, memo)
-                for k, v in self.__dict__.items()
-            },
+            {k: v if v.__class__ in atomic else _deep(v, memo) for k, v in self.__dict__.items()},
         )
         extra = self.__pydantic_extra__
         set_(m, "__pydantic_extra__", None if extra is None else deepcopy(extra, memo))

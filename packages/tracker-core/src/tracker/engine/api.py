@@ -5,7 +5,7 @@ tracker.Config(...))`` loads a pipeline, runs it and returns status, context, tr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,9 @@ def _cost(result: EngineResult) -> CostSummary:
     )
 
 
-def load_graph(source: str | Path | Graph, *, lint_errors_fatal: bool = True) -> tuple[Graph, Path | None]:
+def load_graph(
+    source: str | Path | Graph, *, lint_errors_fatal: bool = True
+) -> tuple[Graph, Path | None]:
     """A Graph from a path, a built-in workflow name, `.dip` text, or a Graph."""
     if isinstance(source, Graph):
         return source, None
@@ -179,7 +181,9 @@ def build_engine(
     """Load the pipeline and every subgraph, prepare the run directory, build the Engine."""
     config = (config or Config()).model_copy(update=overrides)
     graph, base_dir = load_graph(source, lint_errors_fatal=config.lint_errors_fatal)
-    subgraphs = config.subgraphs if config.subgraphs is not None else load_subgraphs(graph, base_dir)
+    subgraphs = (
+        config.subgraphs if config.subgraphs is not None else load_subgraphs(graph, base_dir)
+    )
     run_id = new_run_id()
     run_dir: Path | None = None
     checkpoint_path = config.checkpoint_path
@@ -219,7 +223,7 @@ async def run(source: str | Path | Graph, config: Config | None = None, **overri
     try:
         result = await engine.run()
     finally:
-        for sink in engine._sinks:
+        for sink in engine.sinks:
             closer = getattr(sink, "close", None)
             if callable(closer):
                 closer()
@@ -257,7 +261,3 @@ __all__ = [
     "run",
     "run_sync",
 ]
-
-
-def _unused(_: Mapping[str, Any]) -> None:  # pragma: no cover - keeps imports honest
-    pass

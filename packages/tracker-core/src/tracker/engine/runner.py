@@ -95,7 +95,7 @@ class Engine:
         self.config = config or RunConfig()
         self._registry = registry
         self._event_handler = event_handler
-        self._sinks = list(sinks)
+        self.sinks = list(sinks)
         self.run_id = run_id or new_run_id()
         self.run_dir = run_dir
         if checkpoint_path is None and self.config.checkpoint_path is not None:
@@ -110,9 +110,9 @@ class Engine:
         self._llm_factory = llm_client_factory
         self.subgraphs: Mapping[str, Graph] = subgraphs or {}
         self.cancelled = cancelled or asyncio.Event()
-        self._sleep = sleep or asyncio.sleep
+        self.sleep = sleep or asyncio.sleep
         self._jitter = jitter
-        self._handler_overrides = dict(handlers or {})
+        self.handlers = dict(handlers or {})
         self._handler_cache: dict[str, Handler] = {}
 
         self.context = Context()
@@ -135,7 +135,7 @@ class Engine:
     def _emit(self, event: PipelineEvent) -> None:
         if not event.run_id and event.type not in _NODELESS_EDGE_EVENTS:
             event = event.model_copy(update={"run_id": self.run_id})
-        for sink in self._sinks:
+        for sink in self.sinks:
             sink(event)
         if self._event_handler is not None and event.source == "pipeline":
             self._event_handler(event)
@@ -152,11 +152,11 @@ class Engine:
     def _elapsed(self) -> float:
         return time.monotonic() - self._started
 
-    def _checkpoint(self) -> Checkpoint:
+    def _checkpoint(self, rerun: str = "") -> Checkpoint:
         return Checkpoint(
             run_id=self.run_id,
             current_node=self.current_node,
-            completed_nodes=list(self.completed),
+            completed_nodes=[n for n in self.completed if n != rerun],
             retry_counts=dict(self.retry_counts),
             context=self.context.snapshot(),
             timestamp=timestamp_now(),
@@ -165,11 +165,13 @@ class Engine:
             fallback_taken=dict(self.fallback_taken),
         )
 
-    def _save(self) -> None:
+    def _save(self, rerun: str = "") -> None:
+        """Write checkpoint.json; `rerun` names a node left out of the completed list so
+        a resume runs it again (the node whose failure stopped the run, design.md)."""
         if self.checkpoint_path is None:
             return
         try:
-            save_checkpoint(self.checkpoint_path, self._checkpoint())
+            save_checkpoint(self.checkpoint_path, self._checkpoint(rerun))
         except OSError as exc:
             self._event(ev.CHECKPOINT_FAILED, message="checkpoint save failed", error=str(exc))
             return
@@ -276,8 +278,8 @@ class Engine:
 
     def build_handler(self, name: str) -> Handler:
         """The handler registered as `name` (one instance per run)."""
-        if name in self._handler_overrides:
-            return self._handler_overrides[name]
+        if name in self.handlers:
+            return self.handlers[name]
         if name not in self._handler_cache:
             spec = self._get_registry().handlers.get(name)
             if spec is None or spec.factory is None:
@@ -354,9 +356,9 @@ class Engine:
             llm_client_factory=self._llm_factory,
             subgraphs=self.subgraphs,
             cancelled=self.cancelled,
-            sleep=self._sleep,
+            sleep=self.sleep,
             jitter=self._jitter,
-            handlers=self._handler_overrides,
+            handlers=self.handlers,
         )
         child.config = self.config.model_copy(update={"params": {}})
         if on_engine is not None:
@@ -610,7 +612,7 @@ class Engine:
             self.retry_counts[node_id] = count + 1
             delay = policy.delay(count, self._jitter) if self._jitter else policy.delay(count)
             if delay > 0:
-                sleeper = asyncio.ensure_future(self._sleep(delay))
+                sleeper = asyncio.ensure_future(self.sleep(delay))
                 waiter = asyncio.ensure_future(self.cancelled.wait())
                 done, _ = await asyncio.wait({sleeper, waiter}, return_when=asyncio.FIRST_COMPLETED)
                 for task in (sleeper, waiter):
@@ -733,9 +735,8 @@ class Engine:
 
     def _exit_failure(self, exit_id: str, error: str) -> _Stop:
         # resuming re-runs the exit checks rather than skipping a "completed" exit
-        self.completed.pop(exit_id, None)
         self.current_node = exit_id
-        self._save()
+        self._save(rerun=exit_id)
         return self._fail(error)
 
     # ------------------------------------------------------------------ advance
@@ -818,9 +819,8 @@ class Engine:
 
     def _stop_failed(self, node_id: str, error: str) -> _Stop:
         # the node whose failure stopped the run runs again on resume (design.md)
-        self.completed.pop(node_id, None)
         self.current_node = node_id
-        self._save()
+        self._save(rerun=node_id)
         return self._fail(error)
 
     def _restart(self, node_id: str, target: str) -> None:

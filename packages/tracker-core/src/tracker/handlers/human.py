@@ -47,7 +47,12 @@ NO_QUESTIONS_PROMPT = "No questions were generated. Please provide any input."
 #: longest prompt carried on a gate_opened event (the full text is in the node's context)
 EVENT_PROMPT_LIMIT = 4096
 
-_SUPPORT_WORDS = {"freeform": "freeform input", "interview": "interviews", "choice": "choices"}
+_SUPPORT_WORDS = {
+    "freeform": "freeform input",
+    "interview": "interviews",
+    "choice": "choices",
+    "yes_no": "choices",
+}
 
 
 class HumanConfig(BaseModel):

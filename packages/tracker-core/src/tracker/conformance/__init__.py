@@ -1,0 +1,1 @@
+"""Conformance tooling: reproduce the reference's golden traces (engine.md §9)."""
