@@ -10,39 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tracker.engine.api import Config, build_engine
 from tracker.engine.events import PipelineEvent
-from tracker.engine.handler import NodeEnv, Outcome, SessionStats
 from tracker.engine.result import EngineResult
-from tracker.graph.model import GraphNode
-
-
-class OutcomeScript:
-    """A stand-in agent handler: answers each node from a list of outcomes (the last one
-    repeats), and records the nodes it ran."""
-
-    name = "codergen"
-
-    def __init__(self, script: dict[str, list[Outcome]] | None = None) -> None:
-        self.script = script or {}
-        self.calls: list[str] = []
-
-    async def execute(self, node: GraphNode, env: NodeEnv) -> Outcome:
-        self.calls.append(node.id)
-        queue = self.script.get(node.id) or [Outcome()]
-        return queue.pop(0) if len(queue) > 1 else queue[0]
-
-
-def stats(tokens: int = 150, cost: float = 0.0) -> SessionStats:
-    return SessionStats(
-        turns=1,
-        provider="stub",
-        input_tokens=tokens * 2 // 3,
-        output_tokens=tokens - tokens * 2 // 3,
-        total_tokens=tokens,
-        cost_usd=cost,
-    )
 
 
 @dataclass

@@ -6,7 +6,6 @@ import importlib
 from pathlib import Path
 
 import pytest
-
 from tracker.builtin_plugin import HANDLER_CLASSES
 from tracker.conformance.golden import golden_document, render
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 from copy import deepcopy
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic_core import PydanticUndefined
@@ -125,7 +125,7 @@ class CondNot(_Model):
     inner: CondExpr
 
 
-CondExpr = Annotated[Union[CondCompare, CondAnd, CondOr, CondNot], Field(discriminator="type")]
+CondExpr = Annotated[CondCompare | CondAnd | CondOr | CondNot, Field(discriminator="type")]
 CondAnd.model_rebuild()
 CondOr.model_rebuild()
 CondNot.model_rebuild()
@@ -255,16 +255,14 @@ class ManagerLoopConfig(_Model):
 
 
 NodeConfig = Annotated[
-    Union[
-        AgentConfig,
-        HumanConfig,
-        ToolConfig,
-        ParallelConfig,
-        FanInConfig,
-        SubgraphConfig,
-        ConditionalConfig,
-        ManagerLoopConfig,
-    ],
+    AgentConfig
+    | HumanConfig
+    | ToolConfig
+    | ParallelConfig
+    | FanInConfig
+    | SubgraphConfig
+    | ConditionalConfig
+    | ManagerLoopConfig,
     Field(discriminator="kind"),
 ]
 

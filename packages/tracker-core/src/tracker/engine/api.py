@@ -109,7 +109,8 @@ def load_graph(
     loaded = load_pipeline(pipeline)
     problems = [d.render() for d in loaded.errors] + list(loaded.graph_errors)
     if loaded.graph is None or (lint_errors_fatal and problems):
-        raise PipelineLoadError(f"{pipeline.name}: pipeline has errors", problems)
+        detail = "\n".join(problems) or "it could not be parsed"
+        raise PipelineLoadError(f"{pipeline.name}: pipeline has errors:\n{detail}", problems)
     base = pipeline.path.resolve().parent if pipeline.path is not None else None
     return loaded.graph, base
 

@@ -111,7 +111,7 @@ class Engine:
         self.subgraphs: Mapping[str, Graph] = subgraphs or {}
         self.cancelled = cancelled or asyncio.Event()
         self.sleep = sleep or asyncio.sleep
-        self._jitter = jitter
+        self.jitter = jitter
         self.handlers = dict(handlers or {})
         self._handler_cache: dict[str, Handler] = {}
 
@@ -357,7 +357,7 @@ class Engine:
             subgraphs=self.subgraphs,
             cancelled=self.cancelled,
             sleep=self.sleep,
-            jitter=self._jitter,
+            jitter=self.jitter,
             handlers=self.handlers,
         )
         child.config = self.config.model_copy(update={"params": {}})
@@ -610,7 +610,7 @@ class Engine:
         count = self.retry_counts.get(node_id, 0)
         if count < policy.max_retries:
             self.retry_counts[node_id] = count + 1
-            delay = policy.delay(count, self._jitter) if self._jitter else policy.delay(count)
+            delay = policy.delay(count, self.jitter) if self.jitter else policy.delay(count)
             if delay > 0:
                 sleeper = asyncio.ensure_future(self.sleep(delay))
                 waiter = asyncio.ensure_future(self.cancelled.wait())
