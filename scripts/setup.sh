@@ -15,4 +15,7 @@ fi
   -e packages/tracker-acp \
   -e packages/tracker-swebench \
   -e ".[all,dev]"
+# Editable installs are not byte-compiled by pip; do it once so start-up stays fast even where
+# PYTHONDONTWRITEBYTECODE is set.
+.venv/bin/python -m compileall -q packages/*/src >/dev/null || true
 echo "tracker installed in ./.venv  (try: .venv/bin/tracker --help)" >&2

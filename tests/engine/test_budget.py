@@ -25,7 +25,9 @@ def _script(tokens: int = 150, cost: float = 0.0) -> OutcomeScript:
 
 
 def test_token_budget_halts_after_the_overspending_node(run_dip) -> None:
-    run = run_dip(dip(TWO_AGENTS), handlers={"codergen": _script()}, budget=BudgetLimits(max_total_tokens=100))
+    run = run_dip(
+        dip(TWO_AGENTS), handlers={"codergen": _script()}, budget=BudgetLimits(max_total_tokens=100)
+    )
     r = run.result
     assert r.status == "budget_exceeded" and r.error == ""
     assert r.budget_limits_hit == ["tokens"]
@@ -39,12 +41,18 @@ def test_token_budget_halts_after_the_overspending_node(run_dip) -> None:
 
 
 def test_limit_equal_to_usage_does_not_halt(run_dip) -> None:
-    run = run_dip(dip(TWO_AGENTS), handlers={"codergen": _script()}, budget=BudgetLimits(max_total_tokens=300))
+    run = run_dip(
+        dip(TWO_AGENTS), handlers={"codergen": _script()}, budget=BudgetLimits(max_total_tokens=300)
+    )
     assert run.result.status == "success"
 
 
 def test_cost_budget(run_dip) -> None:
-    run = run_dip(dip(TWO_AGENTS), handlers={"codergen": _script(cost=0.5)}, budget=BudgetLimits(max_cost_cents=60))
+    run = run_dip(
+        dip(TWO_AGENTS),
+        handlers={"codergen": _script(cost=0.5)},
+        budget=BudgetLimits(max_cost_cents=60),
+    )
     assert (run.result.status, run.result.budget_limits_hit) == ("budget_exceeded", ["cost"])
     assert run.result.completed_nodes == ["Start", "A", "B"]
 

@@ -175,7 +175,9 @@ def test_resume_reruns_the_node_whose_failure_stopped_the_run(tmp_path: Path) ->
     first = run_sync(source, Config(workdir=tmp_path, artifact_dir=runs))
     assert first.status == "fail"
     (tmp_path / "ok").write_text("")
-    second = run_sync(source, Config(workdir=tmp_path, artifact_dir=runs, resume_run_id=first.run_id))
+    second = run_sync(
+        source, Config(workdir=tmp_path, artifact_dir=runs, resume_run_id=first.run_id)
+    )
     assert second.status == "success"
     assert _marks(tmp_path) == ["A", "F", "F"]
     assert second.completed_nodes[-2:] == ["Flaky", "Done"]

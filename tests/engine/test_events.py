@@ -62,7 +62,10 @@ def test_activity_log_lines(run_dip) -> None:
     assert (cond["edge_from"], cond["edge_to"], cond["condition_match"]) == ("Check", "Work", True)
     assert cond["edge_condition"] == "ctx.outcome = success"
     edge = next(x for x in by_type["decision_edge"] if x["node_id"] == "Check")
-    assert edge["edge_priority"] == "condition" and edge["message"] == "edge selected Check->Work via condition"
+    assert (
+        edge["edge_priority"] == "condition"
+        and edge["message"] == "edge selected Check->Work via condition"
+    )
 
     work_outcome = next(x for x in by_type["decision_outcome"] if x["node_id"] == "Work")
     assert (work_outcome["token_input"], work_outcome["token_output"]) == (100, 50)
@@ -80,7 +83,9 @@ def test_event_handler_sees_only_pipeline_events_and_sinks_see_all(run_dip) -> N
         async def execute(self, node, env):
             from tracker.engine.events import PipelineEvent
 
-            env.emit(PipelineEvent(type="tool_call_end", source="agent", tool_name="bash", content="hi"))
+            env.emit(
+                PipelineEvent(type="tool_call_end", source="agent", tool_name="bash", content="hi")
+            )
             return Outcome()
 
     run = run_dip(dip(BODY), handlers={"codergen": Chatty()})
@@ -103,7 +108,9 @@ def test_library_run_reports_cost(tmp_path) -> None:
     import tracker
 
     source = tmp_path / "p.dip"
-    source.write_text(dip(BODY.replace("agent Work\n    prompt: go", "tool Work\n    command:\n      printf w")))
+    source.write_text(
+        dip(BODY.replace("agent Work\n    prompt: go", "tool Work\n    command:\n      printf w"))
+    )
     seen = []
     result = tracker.run_sync(source, tracker.Config(workdir=tmp_path, event_handler=seen.append))
     assert result.status == "success" and result.succeeded

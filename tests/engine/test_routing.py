@@ -105,7 +105,7 @@ def test_all_conditions_false_is_an_error_listing_each_edge() -> None:
         ("not ctx.x contains err", {"x": "fine"}, True),
         ("ctx.n >= 3", {"n": "10"}, True),
         ("outcome = success", {"outcome": "success"}, True),
-        ("ctx.tier in \"gold,silver\"", {"tier": "silver"}, True),
+        ('ctx.tier in "gold,silver"', {"tier": "silver"}, True),
         ("ctx.node.T.outcome = fail", {"node.T.outcome": "fail"}, True),
         ("ctx.x = ${params.want}", {"x": "7", "graph.params.want": "7"}, True),
     ],

@@ -37,8 +37,16 @@ def test_linear_run_scopes_outputs_per_node(run_dip) -> None:
         ("Hello", "success", "Done"),
         ("Done", "success", ""),
     ]
-    assert run.types("Hello") == ["stage_started", "decision_outcome", "stage_completed", "decision_edge"]
-    assert [t for t in run.types() if t.startswith("pipeline")] == ["pipeline_started", "pipeline_completed"]
+    assert run.types("Hello") == [
+        "stage_started",
+        "decision_outcome",
+        "stage_completed",
+        "decision_edge",
+    ]
+    assert [t for t in run.types() if t.startswith("pipeline")] == [
+        "pipeline_started",
+        "pipeline_completed",
+    ]
 
 
 LOOP = """
@@ -92,14 +100,21 @@ def test_failed_node_without_failure_edge_stops(run_dip) -> None:
     r = run.result
     assert r.status == "fail"
     assert r.error == 'node "Boom" failed with no conditional edges to handle failure'
-    assert run.types("Boom") == ["stage_started", "decision_outcome", "stage_failed", "stage_failed"]
+    assert run.types("Boom") == [
+        "stage_started",
+        "decision_outcome",
+        "stage_failed",
+        "stage_failed",
+    ]
     # the node that stopped the run is left for the resume to run again
     cp = run.checkpoint()
     assert cp["current_node"] == "Boom" and "Boom" not in cp["completed_nodes"]
 
 
 def test_failure_edge_routes(run_dip) -> None:
-    body = FAILING_TOOL + """
+    body = (
+        FAILING_TOOL
+        + """
   tool Fix
     command:
       printf fixed
@@ -110,6 +125,7 @@ def test_failure_edge_routes(run_dip) -> None:
     Boom -> Done  when ctx.outcome = success
     Fix -> Done
 """
+    )
     run = run_dip(dip(body))
     assert run.result.status == "success"
     assert run.result.completed_nodes == ["Start", "Boom", "Fix", "Done"]
@@ -117,7 +133,9 @@ def test_failure_edge_routes(run_dip) -> None:
 
 
 def test_defaults_on_failure_routes_once_per_node(run_dip) -> None:
-    body = FAILING_TOOL + """
+    body = (
+        FAILING_TOOL
+        + """
   tool Recover
     command:
       printf recovered
@@ -127,10 +145,13 @@ def test_defaults_on_failure_routes_once_per_node(run_dip) -> None:
     Boom -> Done
     Recover -> Boom  loop
 """
+    )
     run = run_dip(dip(body, defaults="on_failure: Recover"))
     # Boom fails → fallback to Recover → back to Boom (restart) → fails again → stops
     assert run.result.status == "fail"
-    fallback = [e for e in run.events if e.type == "decision_edge" and e.edge_priority == "fallback"]
+    fallback = [
+        e for e in run.events if e.type == "decision_edge" and e.edge_priority == "fallback"
+    ]
     assert [(e.edge_from, e.edge_to) for e in fallback] == [("Boom", "Recover")]
     assert run.checkpoint()["fallback_taken"] == {"Boom": True}
 
@@ -190,7 +211,11 @@ def test_retry_backoff_and_events(run_dip) -> None:
         'retrying node "Work" (attempt 1/2, policy=standard)',
         'retrying node "Work" (attempt 2/2, policy=standard)',
     ]
-    assert [t.status for t in run.result.trace if t.node_id == "Work"] == ["retry", "retry", "success"]
+    assert [t.status for t in run.result.trace if t.node_id == "Work"] == [
+        "retry",
+        "retry",
+        "success",
+    ]
 
 
 def test_linear_policy_delays(run_dip) -> None:
@@ -358,12 +383,19 @@ def test_child_run_events_are_prefixed(run_dip) -> None:
         async def execute(self, node: GraphNode, env: NodeEnv) -> Outcome:
             graph, _ = load_graph(child_src)
             result = await env.run_child(graph, env.context.snapshot())
-            return Outcome(status=result.status, context_updates={"inner": result.context["tool_stdout"]})
+            return Outcome(
+                status=result.status, context_updates={"inner": result.context["tool_stdout"]}
+            )
 
     run = run_dip(_agent(), handlers={"codergen": Nest()})
     assert run.result.status == "success"
     assert run.result.context["inner"] == "inner"
-    assert run.types("Work/Inner") == ["stage_started", "decision_outcome", "stage_completed", "decision_edge"]
+    assert run.types("Work/Inner") == [
+        "stage_started",
+        "decision_outcome",
+        "stage_completed",
+        "decision_edge",
+    ]
     assert run.types().count("pipeline_started") == 1
 
 

@@ -3,7 +3,7 @@ the same hooks a third-party package uses."""
 
 from __future__ import annotations
 
-from tracker.plugins import HandlerSpec, ProviderSpec, WorkflowSpec, hookimpl
+from tracker.plugins import HandlerSpec, ProviderSpec, hookimpl
 
 #: handler name -> (Dippin kinds, DOT shapes, description)
 BUILTIN_HANDLERS: dict[str, tuple[list[str], list[str], str]] = {
