@@ -3,6 +3,7 @@ edges, start/exit forcing and the adapter's own errors (spec/dippin.md §11)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -599,6 +600,6 @@ def test_every_corpus_dip_adapts(corpus_dir: Path) -> None:
             composite = {"stack.manager_loop", "subgraph", "parallel", "parallel.fan_in"}
             assert graph.nodes[wf.start].handler in {"start"} | composite, path
             assert graph.nodes[wf.exit].handler in {"exit"} | composite, path
-        assert graph.attrs["workflow_dir"] == str(path.parent.resolve())
+        assert graph.attrs["workflow_dir"] == os.path.abspath(path.parent)
         adapted += 1
     assert adapted >= 55

@@ -118,3 +118,32 @@ def register_gate_uis(register) -> None:
     from tracker.gates.plugin import register_gate_uis as register_core_gate_uis
 
     register_core_gate_uis(register)
+
+
+def _backend_factory(module_name: str):
+    def factory(env=None):
+        import importlib
+
+        return importlib.import_module(module_name).create(env)
+
+    return factory
+
+
+@hookimpl
+def register_backends(register) -> None:
+    from tracker.plugins import BackendSpec
+
+    register(
+        BackendSpec(
+            name="native",
+            factory=_backend_factory("tracker.backends.native"),
+            description="tracker's own agent session on the configured LLM providers",
+        )
+    )
+    register(
+        BackendSpec(
+            name="claude-code",
+            factory=_backend_factory("tracker.backends.claude_code"),
+            description="the `claude` CLI (Claude Code) as the agent",
+        )
+    )

@@ -55,12 +55,25 @@ app = typer.Typer(
 _FLAG_CTX = {"help_option_names": ["-h", "--help"]}
 
 
-@app.command("run", context_settings={**_FLAG_CTX, "ignore_unknown_options": True})
+@app.command(
+    "run",
+    context_settings={
+        "help_option_names": [],
+        "ignore_unknown_options": True,
+        "allow_interspersed_args": False,
+    },
+)
 def run_cmd(args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None) -> None:
     """Run a pipeline (also `tracker <pipeline>`)."""
-    from tracker.cli.run import run_placeholder
+    argv = list(args or [])
+    if argv and argv[0] in ("-h", "--help"):
+        from tracker.cli.run_flags import RUN_USAGE
 
-    raise CliExit(run_placeholder(list(args or [])))
+        sys.stdout.write(RUN_USAGE)
+        raise CliExit(0)
+    from tracker.cli.run import run_entry
+
+    raise CliExit(run_entry(argv))
 
 
 @app.command("validate", context_settings=_FLAG_CTX)
