@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import pytest
-from tracker.builtin_plugin import HANDLER_CLASSES
 from tracker.conformance.golden import golden_document, render
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "tracker"
 GOLDEN = CORPUS / "cmd" / "tracker-conformance" / "testdata" / "golden"
 
-#: handlers (beyond start/exit/conditional) each fixture runs
+#: every fixture, with the handlers (beyond start/exit/conditional) it exercises
 NEEDS: dict[str, list[str]] = {
     "agent_linear": ["codergen"],
     "budget_exceeded": ["codergen"],
@@ -28,38 +26,13 @@ NEEDS: dict[str, list[str]] = {
 }
 
 
-def _missing(names: list[str]) -> list[str]:
-    missing = []
-    for name in names:
-        module, cls = HANDLER_CLASSES[name]
-        try:
-            if not hasattr(importlib.import_module(module), cls):
-                missing.append(name)
-        except ImportError:
-            missing.append(name)
-    return missing
-
-
-def _fixtures() -> list[object]:
-    params = []
-    for name, needs in sorted(NEEDS.items()):
-        missing = _missing(needs)
-        marks = (
-            [pytest.mark.xfail(reason=f"handler not written yet: {', '.join(missing)}")]
-            if missing
-            else []
-        )
-        params.append(pytest.param(name, marks=marks, id=name))
-    return params
-
-
 def test_every_fixture_is_listed() -> None:
     if not GOLDEN.is_dir():
         pytest.skip("reference corpus not available")
     assert sorted(p.stem for p in GOLDEN.glob("*.dip")) == sorted(NEEDS)
 
 
-@pytest.mark.parametrize("name", _fixtures())
+@pytest.mark.parametrize("name", sorted(NEEDS))
 def test_golden_trace_matches(name: str) -> None:
     fixture: Path = GOLDEN / f"{name}.dip"
     if not fixture.is_file():

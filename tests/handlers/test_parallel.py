@@ -289,3 +289,57 @@ def test_fan_in_without_results_is_a_configuration_error(tmp_path: Path) -> None
 
     assert run.result.status == "fail"
     assert "parallel.results" in run.result.error
+
+
+AGENT_FORK = """workflow agents
+  start: Start
+  exit: Done
+
+  agent Start
+    label: Start
+
+  parallel Fork -> Draft, Review
+
+  agent Draft
+    prompt: draft it
+
+  agent Review
+    prompt: review it
+
+  fan_in Join <- Draft, Review
+
+  agent Done
+    label: Done
+
+  edges
+    Start -> Fork
+    Join -> Done
+"""
+
+
+def test_agent_branches_run_real_sessions_with_their_own_artifacts(tmp_path: Path) -> None:
+    from tracker.llm.client import Client
+    from tracker.llm.scripted import ScriptedProvider
+
+    usage = {"input_tokens": 40, "output_tokens": 10, "total_tokens": 50}
+    provider = ScriptedProvider(
+        nodes={
+            "Draft": [{"text": "the draft", "usage": usage}],
+            "Review": [{"text": "the review", "usage": usage}],
+        },
+        source="branches",
+    )
+    client = Client({"scripted": provider}, default_provider="scripted")
+    run = run_pipeline(
+        tmp_path, AGENT_FORK, llm_client=client, provider="scripted", model="script-model"
+    )
+
+    assert run.result.status == "success", run.result.error
+    updates = {r["node_id"]: r["context_updates"] for r in run.results()}
+    assert updates["Draft"]["last_response"] == "the draft"
+    assert updates["Review"]["last_response"] == "the review"
+    assert run.result.context["response.Draft"] == "the draft"  # merged by the join
+    run_dir = tmp_path / "runs" / run.result.run_id
+    assert "draft it" in (run_dir / "Draft" / "prompt.md").read_text()
+    assert (run_dir / "Review" / "response.md").is_file()
+    assert run.result.usage is not None and run.result.usage.total_tokens == 100

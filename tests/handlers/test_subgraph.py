@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tracker.engine.api import Config, build_engine
 from tracker.engine.events import PipelineEvent
 from tracker.engine.handler import NodeEnv, Outcome, SessionStats

@@ -3,7 +3,7 @@ the same hooks a third-party package uses."""
 
 from __future__ import annotations
 
-from tracker.plugins import HandlerSpec, ProviderSpec, hookimpl
+from tracker.plugins import EventSinkSpec, HandlerSpec, ProviderSpec, hookimpl
 
 #: handler name -> (Dippin kinds, DOT shapes, description)
 BUILTIN_HANDLERS: dict[str, tuple[list[str], list[str], str]] = {
@@ -145,5 +145,25 @@ def register_backends(register) -> None:
             name="claude-code",
             factory=_backend_factory("tracker.backends.claude_code"),
             description="the `claude` CLI (Claude Code) as the agent",
+        )
+    )
+
+
+def _activity_log_factory(run_dir=None, config=None):
+    """The run directory's activity.jsonl (none when the run keeps no directory)."""
+    if run_dir is None:
+        return None
+    from tracker.engine.activity import ActivityLog
+
+    return ActivityLog(run_dir)
+
+
+@hookimpl
+def register_event_sinks(register) -> None:
+    register(
+        EventSinkSpec(
+            name="activity-log",
+            factory=_activity_log_factory,
+            description="append every event to <run dir>/activity.jsonl",
         )
     )

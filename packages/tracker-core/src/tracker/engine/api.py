@@ -11,7 +11,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracker.engine.activity import ActivityLog
 from tracker.engine.config import RunConfig
 from tracker.engine.events import EventHandler, PipelineEvent
 from tracker.engine.result import EngineResult, TraceEntry
@@ -197,10 +196,8 @@ def build_engine(
             run_dir = artifact_dir / run_id
         run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         checkpoint_path = checkpoint_path or run_dir / "checkpoint.json"
-    sinks: list[EventHandler] = []
-    if run_dir is not None:
-        sinks.append(ActivityLog(run_dir))
-    sinks.extend(_plugin_sinks(run_dir, config))
+    # the activity log is core's own `register_event_sinks` plugin (tracker.builtin_plugin)
+    sinks: list[EventHandler] = _plugin_sinks(run_dir, config)
     sinks.extend(config.sinks)
     return Engine(
         graph,
