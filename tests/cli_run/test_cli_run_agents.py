@@ -150,4 +150,5 @@ def test_demo_example_runs_end_to_end_without_a_key(tmp_path: Path) -> None:
         assert f"node={node} " in proc.stdout
     proc = tracker("validate", str(EXAMPLES / "demo.dip"), cwd=tmp_path)
     assert proc.returncode == 0
-    assert "warning" not in proc.stdout + proc.stderr
+    assert "warning[" not in proc.stdout + proc.stderr
+    assert "valid (7 nodes" in proc.stdout

@@ -52,7 +52,9 @@ def run_spend(tmp_path: Path, *flags: str):
 
 def halted(stdout: str) -> list[str]:
     lines = stdout.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("─── HALTED: budget exceeded"))
+    start = next(
+        i for i, line in enumerate(lines) if line.startswith("─── HALTED: budget exceeded")
+    )
     return lines[start : start + 3]
 
 
@@ -86,7 +88,9 @@ def test_limits_below_the_spend_let_the_run_finish(tmp_path: Path) -> None:
 def test_wall_time_ceiling_halts_a_slow_run(tmp_path: Path) -> None:
     write(
         tmp_path / "p.dip",
-        tool_pipeline(("Slow", "sleep 0.4; echo Slow >> marker.txt"), ("Next", "echo Next >> marker.txt")),
+        tool_pipeline(
+            ("Slow", "sleep 0.4; echo Slow >> marker.txt"), ("Next", "echo Next >> marker.txt")
+        ),
     )
     proc = tracker("p.dip", "--max-wall-time", "150ms", cwd=tmp_path)
     assert proc.returncode == 1

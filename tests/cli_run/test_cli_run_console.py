@@ -25,7 +25,12 @@ def test_tool_pipeline_runs_with_one_line_per_node_and_a_summary(tmp_path: Path)
     assert marker_lines(tmp_path) == ["Build", "Test"]
     out = proc.stdout.splitlines()
     done = [line for line in out if " stage_completed " in line]
-    assert [line.split("node=")[1].split()[0] for line in done] == ["Start", "Build", "Test", "Done"]
+    assert [line.split("node=")[1].split()[0] for line in done] == [
+        "Start",
+        "Build",
+        "Test",
+        "Done",
+    ]
     assert all(line.startswith("[") and line[9] == "]" for line in done)
     assert not any("checkpoint_saved" in line for line in out)
     [run_dir] = run_dirs(tmp_path)

@@ -15,8 +15,7 @@ BAD_FLAGS = [
     (["--max-wall-time", "-1s"], "budget limits must be non-negative"),
     (
         ["--webhook-url", "http://x", "--autopilot", "mid"],
-        "--webhook-url and --autopilot are mutually exclusive: "
-        "choose one gate automation strategy",
+        "--webhook-url and --autopilot are mutually exclusive: choose one gate automation strategy",
     ),
     (
         ["--webhook-url", "http://x", "--auto-approve"],
@@ -112,7 +111,7 @@ def test_format_dot_reads_a_file_without_the_extension_as_dot(tmp_path: Path) ->
     write(
         tmp_path / "flow.graph",
         "digraph flow {\n"
-        '  Start [shape=Mdiamond];\n  Done [shape=Msquare];\n'
+        "  Start [shape=Mdiamond];\n  Done [shape=Msquare];\n"
         '  Touch [shape=parallelogram, tool_command="echo Touch >> marker.txt"];\n'
         "  Start -> Touch -> Done;\n}\n",
     )

@@ -72,9 +72,7 @@ def test_autopilot_without_any_provider_falls_back_to_auto_approve(tmp_path: Pat
     write(tmp_path / "g.dip", GATE)
     proc = tracker("g.dip", "--autopilot", "HARD", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert (
-        "Running in autopilot mode (persona: hard) — human gates answered by LLM" in proc.stderr
-    )
+    assert "Running in autopilot mode (persona: hard) — human gates answered by LLM" in proc.stderr
     assert "auto-approving gates" in proc.stderr
     assert marker_lines(tmp_path) == ["Right"]
 
@@ -83,7 +81,7 @@ def test_autopilot_asks_the_scripted_judge(tmp_path: Path) -> None:
     write(tmp_path / "g.dip", GATE)
     write(
         tmp_path / "judge.yaml",
-        "default:\n  text: '{\"choice\": \"Left\", \"reasoning\": \"left is shorter\"}'\n",
+        'default:\n  text: \'{"choice": "Left", "reasoning": "left is shorter"}\'\n',
     )
     proc = tracker("g.dip", "--autopilot", "mid", "--scripted", "judge.yaml", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

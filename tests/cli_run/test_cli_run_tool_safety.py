@@ -7,12 +7,16 @@ from pathlib import Path
 
 from cli_run_support import marker_lines, run_dirs, tool_pipeline, tracker, write
 
-PRINTER = tool_pipeline(("Print", "printf 'abcdefghijklmnopqrstuvwxyz0123456789'; echo ran > marker.txt"))
+PRINTER = tool_pipeline(
+    ("Print", "printf 'abcdefghijklmnopqrstuvwxyz0123456789'; echo ran > marker.txt")
+)
 
 
 def test_allowlist_blocks_commands_matching_no_pattern(tmp_path: Path) -> None:
     write(tmp_path / "p.dip", PRINTER)
-    proc = tracker("p.dip", "--tool-allowlist", "echo *", "--tool-allowlist=ls, cat *", cwd=tmp_path)
+    proc = tracker(
+        "p.dip", "--tool-allowlist", "echo *", "--tool-allowlist=ls, cat *", cwd=tmp_path
+    )
     assert proc.returncode == 1
     assert proc.stderr.splitlines()[0] == (
         "Tool command allowlist active (3 pattern(s)): echo *, ls, cat *"
@@ -34,7 +38,9 @@ def test_denylist_addition_blocks_and_bypass_lets_it_run(tmp_path: Path) -> None
     proc = tracker("p.dip", "--tool-denylist-add", "printf*", "--bypass-denylist", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     err = proc.stderr.splitlines()
-    assert err[0] == "WARNING: --bypass-denylist active — built-in tool_command denylist is DISABLED"
+    assert (
+        err[0] == "WARNING: --bypass-denylist active — built-in tool_command denylist is DISABLED"
+    )
     assert err[2] == (
         "Tool command extra denylist configured but bypassed "
         "(--bypass-denylist disables these too) (1 pattern(s)): printf*"

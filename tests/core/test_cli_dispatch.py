@@ -65,17 +65,18 @@ def test_unknown_flag_is_a_usage_error():
     assert "Traceback" not in proc.stderr
 
 
-def test_run_placeholder_via_bare_pipeline_and_run_alias(tmp_path):
-    (tmp_path / "x.dip").write_text("workflow X\n", encoding="utf-8")
-    expected = (
-        'error: running pipelines is not implemented yet; try "tracker validate x.dip" '
-        'or "tracker simulate x.dip"\n'
+def test_run_via_bare_pipeline_run_alias_and_flags_first(tmp_path):
+    (tmp_path / "x.dip").write_text(
+        "workflow X\n  start: S\n  exit: E\n\n  agent S\n    label: S\n\n"
+        "  tool T\n    timeout: 10s\n    command:\n      echo ran >> marker.txt\n\n"
+        "  agent E\n    label: E\n\n  edges\n    S -> T\n    T -> E\n",
+        encoding="utf-8",
     )
     for args in (["x.dip"], ["run", "x.dip"], ["--no-tui", "x.dip", "-w", "."]):
         proc = tracker(*args, cwd=tmp_path)
-        assert proc.returncode == 1, args
-        assert proc.stderr == expected, args
-        assert proc.stdout == ""
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert "Status:    ● success" in proc.stdout
+    assert (tmp_path / "marker.txt").read_text().split() == ["ran", "ran", "ran"]
 
 
 def test_run_with_unknown_pipeline_name_reports_resolution_error(tmp_path):

@@ -67,8 +67,8 @@ def export_bundle(run_dir: Path | str, out_path: Path | str) -> Path:
             f"{run_dir} is not a git repository of its own (was the run started with "
             "--export-bundle?)"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         _git(run_dir, "bundle", "create", str(out), "--all")
     except (OSError, subprocess.SubprocessError) as exc:
         raise BundleError(str(exc)) from exc

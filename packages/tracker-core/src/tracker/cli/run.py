@@ -113,7 +113,9 @@ def _preamble(opts: RunOptions, persona: str | None) -> None:
     if opts.scripted:
         lines.append(f"Scripted mode — agent nodes answered from {opts.scripted} (no provider)")
     if opts.bypass_denylist:
-        lines.append("WARNING: --bypass-denylist active — built-in tool_command denylist is DISABLED")
+        lines.append(
+            "WARNING: --bypass-denylist active — built-in tool_command denylist is DISABLED"
+        )
         lines.append("         Use only in a sandbox: any tool command will run as written.")
     if opts.tool_allowlist:
         n = len(opts.tool_allowlist)
@@ -339,9 +341,7 @@ def _console_sink(opts: RunOptions, streams: Streams, resumed: list[str]) -> Any
     if sys.stderr.isatty() and os.environ.get("TERM", "") != "dumb":
         spinner = Spinner(sys.stderr)
         spinner.start()
-    return ConsoleRenderer(
-        streams.report, verbose=opts.verbose, spinner=spinner, resumed=resumed
-    )
+    return ConsoleRenderer(streams.report, verbose=opts.verbose, spinner=spinner, resumed=resumed)
 
 
 # --------------------------------------------------------------------------- running

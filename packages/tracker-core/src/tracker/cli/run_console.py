@@ -155,7 +155,9 @@ class Spinner:
                 if not self._label:
                     continue
                 elapsed = fmt_duration(time.monotonic() - self._since)
-                self.stream.write(f"\r\x1b[K{_FRAMES[frame % len(_FRAMES)]} {self._label} {elapsed}")
+                self.stream.write(
+                    f"\r\x1b[K{_FRAMES[frame % len(_FRAMES)]} {self._label} {elapsed}"
+                )
                 self.stream.flush()
                 self._shown = True
             frame += 1

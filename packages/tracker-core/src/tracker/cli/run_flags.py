@@ -238,8 +238,7 @@ def _validate(opts: RunOptions) -> None:
     if opts.webhook_url and (opts.autopilot is not None or opts.auto_approve):
         other = "--autopilot" if opts.autopilot is not None else "--auto-approve"
         raise _fail(
-            f"--webhook-url and {other} are mutually exclusive: "
-            "choose one gate automation strategy"
+            f"--webhook-url and {other} are mutually exclusive: choose one gate automation strategy"
         )
     if opts.webhook_url:
         if opts.gate_timeout < 0:

@@ -115,7 +115,10 @@ def load_graph(
 
 
 def find_run_dir(artifact_dir: Path, run_id_prefix: str) -> Path:
-    """The run directory whose id starts with `run_id_prefix` (must be unique)."""
+    """The run directory named `run_id_prefix`, else the one whose id starts with it
+    (must be unique)."""
+    if run_id_prefix and (artifact_dir / run_id_prefix).is_dir():
+        return artifact_dir / run_id_prefix
     matches = sorted(p for p in artifact_dir.glob(f"{run_id_prefix}*") if p.is_dir())
     if not matches:
         raise FileNotFoundError(f'no run matching "{run_id_prefix}" under {artifact_dir}')
