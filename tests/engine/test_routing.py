@@ -118,3 +118,9 @@ def test_conditions_are_evaluated_as_written(condition, values, matches) -> None
 def test_unparsable_condition_aborts() -> None:
     with pytest.raises(ConditionError):
         pick([edge("A", "ctx.x ~~ 1")])
+
+
+def test_preferred_label_matches_an_edge_choice_key() -> None:
+    ship = GraphEdge(**{"from": "N"}, to="Ship", label="Ship it now", choice="ship")
+    edges = [edge("Hold", label="hold"), ship, edge("Other", weight=3)]
+    assert pick(edges, preferred_label="ship")[:2] == ("Ship", "label")

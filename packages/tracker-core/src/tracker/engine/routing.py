@@ -108,11 +108,12 @@ def select_edge(
         if matched:
             return decided(edge, "condition")
 
-    # 2. preferred label (exact), conditional edges included
+    # 2. preferred label (exact), conditional edges included; an edge's `choice:` key is its
+    #    routing name when set (dippin.md §12), so a gate can answer with either
     label = values.get("preferred_label", "")
     if label:
         for edge in edges:
-            if edge.label == label:
+            if edge.label == label or (edge.choice and edge.choice == label):
                 return decided(edge, "label")
 
     # 3. suggested next node ids, first in edge order

@@ -341,9 +341,11 @@ class Engine:
                 return
             self._emit(event.prefixed(node_prefix))
 
+        # a child never touches the parent's checkpoint, and params do not leak into it
+        child_config = self.config.model_copy(update={"params": {}, "checkpoint_path": None})
         child = Engine(
             graph,
-            config=self.config,
+            config=child_config,
             registry=self._registry,
             sinks=[forward],
             run_id=self.run_id,
@@ -360,7 +362,6 @@ class Engine:
             jitter=self.jitter,
             handlers=self.handlers,
         )
-        child.config = self.config.model_copy(update={"params": {}})
         if on_engine is not None:
             on_engine(child)
         return await child.run()
