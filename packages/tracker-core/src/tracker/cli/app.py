@@ -66,7 +66,8 @@ _FLAG_CTX = {"help_option_names": ["-h", "--help"]}
 def run_cmd(args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None) -> None:
     """Run a pipeline (also `tracker <pipeline>`)."""
     argv = list(args or [])
-    if argv and argv[0] in ("-h", "--help"):
+    flags = argv[: argv.index("--")] if "--" in argv else argv
+    if "-h" in flags or "--help" in flags:
         from tracker.cli.run_flags import RUN_USAGE
 
         sys.stdout.write(RUN_USAGE)

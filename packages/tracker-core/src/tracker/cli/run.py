@@ -219,10 +219,21 @@ def _llm_client(opts: RunOptions, graphs: list[Graph]) -> Any:
     from tracker.cli.registry import cli_registry
     from tracker.cli.run_llm import check_providers, scripted_client
 
+    _check_backend(opts.backend)
     if opts.scripted:
         return scripted_client(Path(opts.scripted).expanduser().resolve())
     check_providers(graphs, os.environ, cli_registry(), default_backend=opts.backend or "native")
     return None
+
+
+def _check_backend(name: str) -> None:
+    """`--backend acp` without tracker-acp: say which package provides it."""
+    from tracker.cli.registry import cli_registry
+
+    if not name or name in cli_registry().entries["backends"]:
+        return
+    package = f"tracker-{name}" if name == "acp" else "the plugin that provides it"
+    raise CliError(f'agent backend "{name}" is not installed: pip install {package}')
 
 
 def _interviewer(opts: RunOptions, persona: str | None, client: Any) -> Any:

@@ -27,9 +27,11 @@ Common flags:
   -r, --resume string    resume a previous run by ID
   --json                 machine-readable output on stdout
   --verbose              more detail (and tracebacks for internal errors)
+  --auto-approve         answer human gates with their defaults (run flag)
+  --scripted FILE        answer agent nodes from a script, no API key (run flag)
   --version              show version information
 
 Pipelines resolve as: a path (contains / or ends .dip/.dot/.dipx), else ./NAME.dip,
 else a file called NAME, else a built-in workflow (`tracker workflows`).
-Run 'tracker <command> --help' for the flags of a command.
+Run 'tracker <command> --help' for the flags of a command ('tracker run --help': all run flags).
 """
