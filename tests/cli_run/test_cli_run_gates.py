@@ -94,3 +94,49 @@ def test_webhook_gates_need_a_registered_webhook_ui(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.splitlines()[-1].startswith("error: --webhook-url: ")
     assert marker_lines(tmp_path) == []
+
+
+OVERRIDE = """workflow overridden
+  start: Start
+  exit: Done
+
+  agent Start
+    label: Start
+
+  tool Check
+    timeout: 10s
+    command:
+      exit 1
+
+  human Escalate
+    label: Escalate
+    mode: freeform
+
+  tool Cleanup
+    timeout: 10s
+    command:
+      echo Cleanup >> marker.txt
+
+  agent Done
+    label: Done
+
+  edges
+    Start -> Check
+    Check -> Cleanup  when ctx.outcome = success
+    Check -> Escalate  when ctx.outcome = fail
+    Escalate -> Cleanup  label: "accept"  override: true
+    Escalate -> Done  label: "abandon"
+    Cleanup -> Done
+"""
+
+
+def test_override_succeeds_unless_fail_on_override_is_asked(tmp_path: Path) -> None:
+    write(tmp_path / "o.dip", OVERRIDE)
+    proc = tracker("o.dip", "--auto-approve", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "  Status:    ● validation_overridden" in proc.stdout
+    proc = tracker("o.dip", "--auto-approve", "--fail-on-override", cwd=tmp_path)
+    assert proc.returncode == 2
+    proc = tracker("o.dip", "--auto-approve", cwd=tmp_path, env={"TRACKER_FAIL_ON_OVERRIDE": "1"})
+    assert proc.returncode == 2
+    assert marker_lines(tmp_path) == ["Cleanup"] * 3

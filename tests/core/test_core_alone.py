@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -43,3 +44,63 @@ def test_core_alone_lists_only_core_plugin(tmp_path: Path) -> None:
     doc = json.loads(result.stdout)
     dists = {p["distribution"] for p in doc["plugins"]}
     assert dists == {"tracker-core"}
+
+
+PIPELINE_WITHOUT_LLM = """\
+workflow NoKeys
+  goal: "Tool nodes and a gate, no LLM"
+  start: Start
+  exit: Done
+
+  agent Start
+    label: Start
+
+  tool Build
+    timeout: 10s
+    command: echo built > build.txt && echo ok
+
+  human Approve
+    label: "Ship it?"
+    mode: yes_no
+
+  tool Ship
+    timeout: 10s
+    command: cat build.txt
+
+  agent Done
+    label: Done
+
+  edges
+    Start -> Build
+    Build -> Approve
+    Approve -> Ship  when ctx.outcome = success
+    Approve -> Done  when ctx.outcome = fail
+    Ship -> Done
+"""
+
+
+def test_core_alone_runs_a_pipeline_without_any_key(tmp_path: Path) -> None:
+    pipeline = tmp_path / "nokeys.dip"
+    pipeline.write_text(PIPELINE_WITHOUT_LLM)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.endswith("_API_KEY") and k != "XDG_CONFIG_HOME"
+    }
+    env["HOME"] = str(tmp_path)
+    result = subprocess.run(
+        [str(CORE_VENV_TRACKER), "run", str(pipeline), "--auto-approve", "--no-tui"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "build.txt").read_text().strip() == "built"
+    no_providers = subprocess.run(
+        [str(CORE_VENV_TRACKER.parent / "python"), "-c", "import tracker_providers"],
+        capture_output=True,
+    )
+    assert no_providers.returncode != 0  # really core alone

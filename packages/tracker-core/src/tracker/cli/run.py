@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import signal
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from tracker.cli.errors import CliError, eprint
 from tracker.cli.run_flags import RunOptions, parse_run_args
+from tracker.cli.run_startup import (
+    LoadFailed,
+    Streams,
+    apply_params,
+    autopilot_persona,
+    gate_interviewer,
+    llm_client,
+    load_env_files,
+    load_graph,
+    load_subgraph_refs,
+    print_banner,
+    print_preamble,
+    resume_dir,
+)
 
 if TYPE_CHECKING:
     from tracker.engine.result import EngineResult
@@ -26,25 +38,6 @@ if TYPE_CHECKING:
     from tracker.graph.model import Graph
 
 CANCELLED = "pipeline cancelled: context cancelled"
-TAGLINES = (
-    "pipelines for agents that ship",
-    "every node checkpointed, every decision logged",
-    "graphs in, working software out",
-    "the loop that knows when to stop",
-)
-
-
-@dataclass
-class Streams:
-    """Where each kind of output goes: `--json` keeps stdout for NDJSON only."""
-
-    report: TextIO  # banner, console lines, summary
-    json: bool
-
-    def say(self, *lines: str) -> None:
-        for line in lines:
-            print(line, file=self.report)
-        self.report.flush()
 
 
 def run_command(args: list[str]) -> int:
@@ -54,231 +47,21 @@ def run_command(args: list[str]) -> int:
     workdir = opts.workdir_path()
     if not workdir.is_dir():
         raise CliError(f"working directory does not exist: {workdir}")
-    _load_env(workdir)
+    load_env_files(workdir)
     if opts.gateway_url:
         os.environ["TRACKER_GATEWAY_URL"] = opts.gateway_url
-    persona = _persona(opts)
-    _preamble(opts, persona)
-    _banner(streams)
-    run_dir = _resume_dir(opts)
-    graph, base_dir = _load(opts)
-    _apply_params(graph, opts.params)
-    subgraphs = _subgraphs(graph, base_dir)
-    client = _llm_client(opts, [graph, *subgraphs.values()])
+    persona = autopilot_persona(opts)
+    print_preamble(opts, persona)
+    print_banner(streams)
+    run_dir = resume_dir(opts)
+    graph, base_dir = load_graph(opts)
+    apply_params(graph, opts.params)
+    subgraphs = load_subgraph_refs(graph, base_dir)
+    client = llm_client(opts, [graph, *subgraphs.values()])
     engine = _build(opts, graph, subgraphs, client, persona, streams, run_dir)
     started = time.monotonic()
     result = _execute(engine)
     return _finish(opts, engine, result, time.monotonic() - started, streams)
-
-
-# --------------------------------------------------------------------------- start-up
-
-
-def _load_env(workdir: Path) -> None:
-    from tracker.config import EnvFileError, load_env
-
-    try:
-        load_env(workdir)
-    except EnvFileError as exc:
-        raise CliError(str(exc)) from None
-
-
-def _persona(opts: RunOptions) -> str | None:
-    if opts.autopilot is None:
-        return None
-    from tracker.gates.autopilot import PERSONAS, parse_persona
-
-    try:
-        return parse_persona(opts.autopilot)
-    except ValueError:
-        raise CliError(
-            f'unknown autopilot persona "{opts.autopilot}" (valid: {", ".join(PERSONAS)})'
-        ) from None
-
-
-def _preamble(opts: RunOptions, persona: str | None) -> None:
-    """The §4.3 step-2 lines on stderr, only those that apply."""
-    lines: list[str] = []
-    if opts.backend not in ("", "native"):
-        lines.append(f"Agent backend: {opts.backend}")
-    if opts.auto_approve:
-        lines.append("Running in auto-approve mode — all human gates auto-approved")
-    elif opts.webhook_url:
-        lines.append("Webhook gate mode active — human gates will be POSTed to configured URL")
-        lines.append(f"Callback server will start on {opts.gate_callback_addr}")
-    elif persona is not None:
-        lines.append(
-            f"Running in autopilot mode (persona: {persona}) — human gates answered by LLM"
-        )
-    if opts.scripted:
-        lines.append(f"Scripted mode — agent nodes answered from {opts.scripted} (no provider)")
-    if opts.bypass_denylist:
-        lines.append(
-            "WARNING: --bypass-denylist active — built-in tool_command denylist is DISABLED"
-        )
-        lines.append("         Use only in a sandbox: any tool command will run as written.")
-    if opts.tool_allowlist:
-        n = len(opts.tool_allowlist)
-        lines.append(
-            f"Tool command allowlist active ({n} pattern(s)): {', '.join(opts.tool_allowlist)}"
-        )
-    if opts.tool_denylist_add:
-        n = len(opts.tool_denylist_add)
-        state = (
-            "configured but bypassed (--bypass-denylist disables these too)"
-            if opts.bypass_denylist
-            else "active"
-        )
-        lines.append(
-            f"Tool command extra denylist {state} ({n} pattern(s)): "
-            + ", ".join(opts.tool_denylist_add)
-        )
-    if "max_output_limit" in opts.given:
-        lines.append(f"Tool command output ceiling: {opts.output_limit} bytes per stream")
-    eprint(*lines)
-
-
-def _banner(streams: Streams) -> None:
-    from tracker import __version__
-
-    text = [f"tracker {__version__}", random.choice(TAGLINES)]
-    width = max(len(t) for t in text) + 4
-    streams.say(
-        "╭" + "─" * width + "╮",
-        *(f"│  {t:<{width - 2}}│" for t in text),
-        "╰" + "─" * width + "╯",
-    )
-
-
-def _resume_dir(opts: RunOptions) -> Path | None:
-    if not opts.resume:
-        return None
-    from tracker.cli.run_resume import resolve_resume
-
-    return resolve_resume(opts.artifact_path(), opts.resume)
-
-
-def _load(opts: RunOptions) -> tuple[Graph, Path | None]:
-    """Resolve and load the pipeline; diagnostics go to stderr, errors stop the run."""
-    from tracker.cli.registry import cli_registry
-    from tracker.cli.report import (
-        print_diagnostics,
-        print_load_failure,
-        print_notices,
-        resolve_for_command,
-    )
-    from tracker.loader import load_pipeline
-
-    cli_registry()
-    source = resolve_for_command(opts.pipeline, opts.format or None)
-    loaded = load_pipeline(source)
-    print_notices(loaded)
-    if loaded.failed or loaded.graph is None:
-        print_load_failure(loaded)
-        raise _Exit(1)
-    print_diagnostics(loaded.diagnostics)
-    eprint(*(f"warning: {w}" for w in loaded.graph_warnings))
-    errors = [d.message for d in loaded.errors] + list(loaded.graph_errors)
-    if errors:
-        raise CliError(f"{source.name}: pipeline has {len(errors)} error(s); nothing was run")
-    base = source.path.resolve().parent if source.path is not None else None
-    return loaded.graph, base
-
-
-def declared_params(graph: Graph) -> list[str]:
-    return sorted(k[len("params.") :] for k in graph.attrs if k.startswith("params."))
-
-
-def _apply_params(graph: Graph, params: dict[str, str]) -> None:
-    """§4.6: every key must be a declared var; checked in sorted order."""
-    declared = declared_params(graph)
-    for key in sorted(params):
-        if key not in declared:
-            known = (
-                f"declared params: {', '.join(declared)}"
-                if declared
-                else "this workflow declares no params"
-            )
-            raise CliError(f'apply --param overrides: unknown param "{key}" ({known})')
-    for key, value in params.items():
-        graph.attrs[f"params.{key}"] = value
-
-
-def _subgraphs(graph: Graph, base_dir: Path | None) -> dict[str, Graph]:
-    from tracker.engine.subgraphs import SubgraphLoadError, load_subgraphs
-
-    try:
-        return load_subgraphs(graph, base_dir)
-    except SubgraphLoadError as exc:
-        raise CliError(str(exc)) from None
-
-
-def _llm_client(opts: RunOptions, graphs: list[Graph]) -> Any:
-    """The client for agents and autopilot: scripted, or None (built lazily by the
-    engine) after checking that every provider the agent nodes need is configured."""
-    from tracker.cli.registry import cli_registry
-    from tracker.cli.run_llm import check_providers, scripted_client
-
-    _check_backend(opts.backend)
-    if opts.scripted:
-        return scripted_client(Path(opts.scripted).expanduser().resolve())
-    check_providers(graphs, os.environ, cli_registry(), default_backend=opts.backend or "native")
-    return None
-
-
-def _check_backend(name: str) -> None:
-    """`--backend acp` without tracker-acp: say which package provides it."""
-    from tracker.cli.registry import cli_registry
-
-    if not name or name in cli_registry().entries["backends"]:
-        return
-    package = f"tracker-{name}" if name == "acp" else "the plugin that provides it"
-    raise CliError(f'agent backend "{name}" is not installed: pip install {package}')
-
-
-def _interviewer(opts: RunOptions, persona: str | None, client: Any) -> Any:
-    """auto-approve > webhook > autopilot > console prompts (cli-tui.md §4.8)."""
-    from tracker.gates.select import choose_interviewer
-
-    webhook = _webhook(opts) if opts.webhook_url and not opts.auto_approve else None
-    if persona is not None and client is None:
-        from tracker.cli.run_llm import env_client
-
-        client = env_client()
-    choice = choose_interviewer(
-        auto_approve=opts.auto_approve,
-        webhook=webhook,
-        autopilot=persona,
-        llm_client=client,
-        interactive=_console_interviewer(),
-        on_missing_client="auto-approve",
-    )
-    if choice.warning:
-        eprint(f"warning: {choice.warning}")
-    return choice.interviewer
-
-
-def _console_interviewer() -> Any:
-    from tracker.gates.console import ConsoleInterviewer
-
-    return ConsoleInterviewer(output=sys.stderr)
-
-
-def _webhook(opts: RunOptions) -> Any:
-    from tracker.cli.registry import cli_registry
-
-    entry = cli_registry().entries["gate_uis"].get("webhook")
-    if entry is None or entry.spec.factory is None:
-        raise CliError(
-            "--webhook-url: headless webhook gates are not available in this installation"
-        )
-    return entry.spec.factory(
-        url=opts.webhook_url,
-        callback_addr=opts.gate_callback_addr,
-        timeout=opts.gate_timeout or 600.0,
-        timeout_action=opts.gate_timeout_action,
-        auth_header=opts.webhook_auth,
-    )
 
 
 def _build(
@@ -319,7 +102,7 @@ def _build(
         scripted_file=Path(opts.scripted).expanduser().resolve() if opts.scripted else None,
         resume_run_id=run_dir.name if run_dir is not None else "",
         llm_client=client,
-        interviewer=_interviewer(opts, persona, client),
+        interviewer=gate_interviewer(opts, persona, client),
         subgraphs=subgraphs,
         sinks=sinks,
     )
@@ -490,17 +273,9 @@ def _export(engine: Engine, target: str, streams: Streams) -> None:
     streams.say(f"  bundle: {path}")
 
 
-class _Exit(Exception):
-    """Stop with a code after the reason was already printed."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 def run_entry(args: list[str]) -> int:
     """`run_command` with the pre-printed-failure exit folded in (called by the CLI app)."""
     try:
         return run_command(args)
-    except _Exit as exc:
+    except LoadFailed as exc:
         return exc.code

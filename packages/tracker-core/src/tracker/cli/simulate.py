@@ -43,9 +43,7 @@ def _one_line(value: str, limit: int = 60) -> str:
 def _node_rows(node: SimNode) -> list[str]:
     node_id = node.id if len(node.id) <= 20 else node.id[:17] + "..."
     rows = [f"  {node_id:<20}  {node.handler:<15}  {node.shape:<12}  {node.label}"]
-    rows += [
-        f"  {'':<20}  > {k}={_one_line(node.attrs[k])}" for k in NODE_ATTRS if k in node.attrs
-    ]
+    rows += [f"  {'':<20}  > {k}={_one_line(node.attrs[k])}" for k in NODE_ATTRS if k in node.attrs]
     return rows
 
 
