@@ -416,3 +416,18 @@ def test_status_json_is_written(tmp_path: Path) -> None:
     assert status["outcome"] == "success"
     assert status["preferred_next_label"] == "approve"
     assert status["context_updates"]["human_response"] == "approve"
+
+
+def test_choice_keys_are_the_options_when_edges_have_no_label() -> None:
+    edges = "    Gate -> A  choice: ship\n    Gate -> B  choice: hold\n"
+    gate = Gate(graph_of("    label: Ship it?\n    default: hold", edges))
+    out = gate.run(stdin="\n")
+    assert "1) ship\n" in gate.output.getvalue()
+    assert "Enter choice [hold]: " in gate.output.getvalue()
+    assert out.preferred_label == "hold"
+
+
+def test_auto_approved_gate_says_so() -> None:
+    gate = Gate(graph_of("    label: Ship it?", CHOICE_EDGES))
+    gate.run(auto_approve=True)
+    assert "answered by auto-approve" in gate.events[-1].message

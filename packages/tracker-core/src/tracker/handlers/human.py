@@ -110,6 +110,8 @@ class HumanHandler:
         edges = env.graph.outgoing(node.id)
         prompt = gate_prompt(node, env)
         actor = str(getattr(interviewer, "actor", ACTOR_UNKNOWN))
+        if getattr(interviewer, "name", "") == "auto-approve":
+            actor = "auto-approve"  # say which automation answered, not just "autopilot"
         env.event(
             GATE_OPENED,
             f"gate opened ({cfg.mode}): {node.label or node.id}",
@@ -191,8 +193,10 @@ class HumanHandler:
             raise HandlerError(
                 f'human gate node "{node.id}" has no outgoing edges to derive choices from'
             )
-        choices = [e.label or e.to for e in edges]
-        selected = await _call(interviewer, "ask", prompt, choices, cfg.default)
+        choices = [_display(e) for e in edges]
+        default_edge = _find_edge(edges, cfg.default) if cfg.default else None
+        default = _display(default_edge) if default_edge else cfg.default
+        selected = await _call(interviewer, "ask", prompt, choices, default)
         return choice_outcome(node, edges, selected)
 
     async def _yes_no(self, interviewer: Any, node: GraphNode, prompt: str) -> Outcome:
@@ -356,15 +360,20 @@ def gate_prompt(node: GraphNode, env: NodeEnv) -> str:
     return text
 
 
+def _display(edge: GraphEdge) -> str:
+    """What a person picks: the edge's label, else its `choice:` key, else its target."""
+    return edge.label or edge.choice or edge.to
+
+
 def _find_edge(edges: list[GraphEdge], answer: str) -> GraphEdge | None:
-    """The edge an answer names: its display label (or target id) exactly, then ignoring
-    case, then its `choice:` key."""
+    """The edge an answer names: its display text exactly, then ignoring case, then its
+    `choice:` key."""
     for e in edges:
-        if (e.label or e.to) == answer:
+        if _display(e) == answer:
             return e
     wanted = answer.strip().lower()
     for e in edges:
-        if (e.label or e.to).lower() == wanted:
+        if _display(e).lower() == wanted:
             return e
     for e in edges:
         if e.choice and e.choice.lower() == wanted:
