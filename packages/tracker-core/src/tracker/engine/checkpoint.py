@@ -1,16 +1,27 @@
 """checkpoint.json (spec/engine.md §6.2): written atomically (temp file + os.replace),
-mode 0600 in a 0700 directory, 2-space indented, same fields as the reference."""
+mode 0600 in a 0700 directory, 2-space indented, same fields as the reference.
+
+The engine saves after every node, so saving is on the hot path: the document is built
+as a plain dict (the context is already a str→str map the engine owns, re-validating it
+on every save is pure cost) and serialised with orjson, whose `OPT_INDENT_2` output is
+byte-identical to `json.dumps(indent=2, ensure_ascii=False)` for these value types. The
+pydantic `Checkpoint` stays the schema and what loading returns."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, Field, ValidationError
+
+#: fields dropped from the file when empty (the reference's `omitempty`)
+_OMIT_WHEN_EMPTY = ("edge_selections", "fallback_taken")
 
 
 class CorruptCheckpointError(Exception):
@@ -29,26 +40,62 @@ class Checkpoint(BaseModel):
     fallback_taken: dict[str, bool] = Field(default_factory=dict)
 
     def to_json(self) -> str:
-        data: dict[str, Any] = self.model_dump()
-        for key in ("edge_selections", "fallback_taken"):
-            if not data[key]:
-                del data[key]
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return dumps_checkpoint(self.model_dump()).decode("utf-8")
+
+
+def checkpoint_document(
+    *,
+    run_id: str,
+    current_node: str,
+    completed_nodes: Iterable[str],
+    retry_counts: Mapping[str, int],
+    context: Mapping[str, str],
+    timestamp: str,
+    restart_count: int,
+    edge_selections: Mapping[str, str],
+    fallback_taken: Mapping[str, bool],
+) -> dict[str, Any]:
+    """The `Checkpoint` fields as a plain dict in file order, built without validation:
+    the caller passes data it owns and has already typed (the engine's own state)."""
+    return {
+        "run_id": run_id,
+        "current_node": current_node,
+        "completed_nodes": list(completed_nodes),
+        "retry_counts": dict(retry_counts),
+        "context": context,
+        "timestamp": timestamp,
+        "restart_count": restart_count,
+        "edge_selections": dict(edge_selections),
+        "fallback_taken": dict(fallback_taken),
+    }
+
+
+def dumps_checkpoint(data: Mapping[str, Any]) -> bytes:
+    """The file's bytes: 2-space indent, UTF-8, trailing newline, empty omit-fields gone."""
+    doc = {k: v for k, v in data.items() if v or k not in _OMIT_WHEN_EMPTY}
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except TypeError:  # what orjson refuses (e.g. ints past 64 bits): the stdlib encoder
+        return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def timestamp_now() -> str:
     return datetime.now().astimezone().isoformat(timespec="microseconds")
 
 
-def write_atomic(path: Path, text: str, mode: int = 0o600) -> None:
+def write_atomic(path: Path, text: str | bytes, mode: int = 0o600) -> None:
     """Write `text` so a reader (or a crash) never sees a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data = text.encode("utf-8") if isinstance(text, str) else text
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -59,9 +106,11 @@ def write_atomic(path: Path, text: str, mode: int = 0o600) -> None:
         raise
 
 
-def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
+def save_checkpoint(path: Path, checkpoint: Checkpoint | Mapping[str, Any]) -> None:
+    """Write checkpoint.json; accepts the model or a `checkpoint_document` dict."""
     fresh = not path.parent.exists()
-    write_atomic(path, checkpoint.to_json())
+    data = checkpoint.model_dump() if isinstance(checkpoint, Checkpoint) else checkpoint
+    write_atomic(path, dumps_checkpoint(data))
     if fresh:
         os.chmod(path.parent, 0o700)
 

@@ -13,7 +13,12 @@ from typing import Any
 
 from tracker.engine import events as ev
 from tracker.engine.budget import BudgetBreach, check_budget, limits_from_graph
-from tracker.engine.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, timestamp_now
+from tracker.engine.checkpoint import (
+    checkpoint_document,
+    load_checkpoint,
+    save_checkpoint,
+    timestamp_now,
+)
 from tracker.engine.config import BudgetLimits, RunConfig
 from tracker.engine.context import Context
 from tracker.engine.events import EventHandler, PipelineEvent
@@ -152,17 +157,18 @@ class Engine:
     def _elapsed(self) -> float:
         return time.monotonic() - self._started
 
-    def _checkpoint(self, rerun: str = "") -> Checkpoint:
-        return Checkpoint(
+    def _checkpoint(self, rerun: str = "") -> dict[str, Any]:
+        """The checkpoint document (plain dict: the engine's state needs no validation)."""
+        return checkpoint_document(
             run_id=self.run_id,
             current_node=self.current_node,
             completed_nodes=[n for n in self.completed if n != rerun],
-            retry_counts=dict(self.retry_counts),
+            retry_counts=self.retry_counts,
             context=self.context.snapshot(),
             timestamp=timestamp_now(),
             restart_count=self.restart_count,
-            edge_selections=dict(self.edge_selections),
-            fallback_taken=dict(self.fallback_taken),
+            edge_selections=self.edge_selections,
+            fallback_taken=self.fallback_taken,
         )
 
     def _save(self, rerun: str = "") -> None:
