@@ -3,7 +3,6 @@ per event, appended and flushed line by line so a crash loses at most the line i
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import IO
@@ -14,18 +13,18 @@ from tracker.engine.events import PipelineEvent
 class ActivityLog:
     def __init__(self, run_dir: Path) -> None:
         self.path = run_dir / "activity.jsonl"
-        self._fh: IO[str] | None = None
+        self._fh: IO[bytes] | None = None
         self._lock = threading.Lock()
 
     def __call__(self, event: PipelineEvent) -> None:
-        line = json.dumps(event.activity_dict(), ensure_ascii=False, separators=(",", ":"))
+        line = event.activity_line()
         with self._lock:
             if self._fh is None:
                 if not event.run_id:
                     return
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self._fh = self.path.open("a", encoding="utf-8")
-            self._fh.write(line + "\n")
+                self._fh = self.path.open("ab")
+            self._fh.write(line)
             self._fh.flush()
 
     def close(self) -> None:

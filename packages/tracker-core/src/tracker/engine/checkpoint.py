@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 #: fields dropped from the file when empty (the reference's `omitempty`)
 _OMIT_WHEN_EMPTY = ("edge_selections", "fallback_taken")
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 class CorruptCheckpointError(Exception):
@@ -83,11 +84,27 @@ def timestamp_now() -> str:
     return datetime.now().astimezone().isoformat(timespec="microseconds")
 
 
-def write_atomic(path: Path, text: str | bytes, mode: int = 0o600) -> None:
-    """Write `text` so a reader (or a crash) never sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+def _open_temp(path: Path) -> tuple[int, str]:
+    """A new, exclusive temp file beside `path`: a fixed per-process name (cheap) unless
+    it is taken (a crashed earlier write, another writer), then a random one."""
+    tmp = f"{path.parent}{os.sep}.{path.name}.{os.getpid()}.tmp"
+    try:
+        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o600), tmp
+    except FileExistsError:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+
+
+def write_atomic(path: Path, text: str | bytes, mode: int = 0o600) -> bool:
+    """Write `text` so a reader (or a crash) never sees a half-written file: temp file,
+    fsync, os.replace. Returns True when it had to create the parent directory."""
     data = text.encode("utf-8") if isinstance(text, str) else text
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    created = False
+    try:
+        fd, tmp = _open_temp(path)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        created = True
+        fd, tmp = _open_temp(path)
     try:
         try:
             view = memoryview(data)
@@ -104,14 +121,13 @@ def write_atomic(path: Path, text: str | bytes, mode: int = 0o600) -> None:
         except FileNotFoundError:
             pass
         raise
+    return created
 
 
 def save_checkpoint(path: Path, checkpoint: Checkpoint | Mapping[str, Any]) -> None:
     """Write checkpoint.json; accepts the model or a `checkpoint_document` dict."""
-    fresh = not path.parent.exists()
     data = checkpoint.model_dump() if isinstance(checkpoint, Checkpoint) else checkpoint
-    write_atomic(path, dumps_checkpoint(data))
-    if fresh:
+    if write_atomic(path, dumps_checkpoint(data)):
         os.chmod(path.parent, 0o700)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from types import MappingProxyType
 
 
 class Context:
@@ -49,6 +50,11 @@ class Context:
     def snapshot(self) -> dict[str, str]:
         with self._lock:
             return dict(self._values)
+
+    def view(self) -> Mapping[str, str]:
+        """A read-only live view, no copy: for the engine's own reads between nodes, when
+        no handler is running to write. Anything kept or handed out takes `snapshot()`."""
+        return MappingProxyType(self._values)
 
     def copy(self) -> Context:
         """An independent copy (parallel branches), internal map included."""

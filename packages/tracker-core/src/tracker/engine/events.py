@@ -3,10 +3,12 @@ reference's `activity.jsonl` line format (§7.2: fixed key order, empty values o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, Field
 
 # pipeline event types (§7.3)
@@ -112,18 +114,33 @@ class PipelineEvent(BaseModel):
     def activity_dict(self) -> dict[str, Any]:
         """The §7.2 line as an ordered dict (empty values omitted; `condition_match` kept
         whenever there is an `edge_condition`)."""
-        out: dict[str, Any] = {"ts": format_ts(self.timestamp), "source": self.source}
-        out["type"] = self.type
+        fields = self.__dict__
+        out: dict[str, Any] = {
+            "ts": format_ts(self.timestamp),
+            "source": self.source,
+            "type": self.type,
+        }
         for key in _LINE_KEYS:
-            value = getattr(self, key)
+            value = fields[key]
             if key == "condition_match":
                 if self.edge_condition and value is not None:
                     out[key] = value
-                continue
-            if value in ("", 0, 0.0, False, None) or value == {} or value == []:
-                continue
-            out[key] = value
+            elif value:  # "", 0, 0.0, False, None, {} and [] are all left out
+                out[key] = value
         return out
+
+    def activity_line(self) -> bytes:
+        """The §7.2 line as compact JSON bytes with a trailing newline. orjson is used
+        unless the line carries floats (cost fields), whose text it spells differently
+        from the stdlib (`1e-5` vs `1e-05`); the stdlib also takes what orjson refuses."""
+        data = self.activity_dict()
+        if not (self.total_cost_usd or self.provider_totals):
+            try:
+                return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE)
+            except TypeError:
+                pass
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return (text + "\n").encode("utf-8")
 
     def prefixed(self, prefix: str) -> PipelineEvent:
         """A copy attributed to a child run under `<prefix>/` (spec §4.8)."""

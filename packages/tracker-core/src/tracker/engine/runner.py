@@ -146,6 +146,8 @@ class Engine:
             self._event_handler(event)
 
     def _event(self, type: str, node_id: str = "", message: str = "", **fields: Any) -> None:
+        if type not in _NODELESS_EDGE_EVENTS:  # stamped here: saves `_emit` a model copy
+            fields.setdefault("run_id", self.run_id)
         self._emit(PipelineEvent(type=type, node_id=node_id, message=message, **fields))
 
     # ------------------------------------------------------------------ state
@@ -162,7 +164,9 @@ class Engine:
         return checkpoint_document(
             run_id=self.run_id,
             current_node=self.current_node,
-            completed_nodes=[n for n in self.completed if n != rerun],
+            completed_nodes=[n for n in self.completed if n != rerun]
+            if rerun in self.completed
+            else list(self.completed),
             retry_counts=self.retry_counts,
             context=self.context.snapshot(),
             timestamp=timestamp_now(),
@@ -297,7 +301,7 @@ class Engine:
         """Stylesheet applied; `${graph.*}`/`${params.*}` expanded in every attr and
         `${ctx.*}` too in `prompt` — one pass over the original text."""
         attrs = _apply_stylesheet(node, self._stylesheet) if self._stylesheet else dict(node.attrs)
-        values = self.context.snapshot()
+        values = self.context.view()  # read-only here; nothing runs while attrs expand
         out: dict[str, str] = {}
         for key, value in attrs.items():
             if key == "prompt":
@@ -561,7 +565,7 @@ class Engine:
             f'node "{node_id}" outcome: {outcome.status}',
             outcome_status=outcome.status,
             context_updates=dict(outcome.context_updates),
-            context_snapshot=routing_snapshot(ctx.snapshot()),
+            context_snapshot=routing_snapshot(ctx.view()),
             token_input=stats.input_tokens if stats else 0,
             token_output=stats.output_tokens if stats else 0,
         )
@@ -761,7 +765,7 @@ class Engine:
     def _advance(self, node: GraphNode, trace: Callable[..., None]) -> None:
         node_id = node.id
         edges = self.graph.outgoing(node_id)
-        values = self.context.snapshot()
+        values = self.context.view()  # routing only reads; no handler runs meanwhile
         failed = values.get("outcome") == FAIL
         if not edges:
             trace(error=f'no outgoing edges from non-exit node "{node_id}"')
@@ -855,7 +859,7 @@ class Engine:
             f'restart {self.restart_count}: clearing {len(cleared)} nodes from "{restart_at}"',
             restart_count=self.restart_count,
             cleared_nodes=cleared,
-            context_snapshot=routing_snapshot(self.context.snapshot()),
+            context_snapshot=routing_snapshot(self.context.view()),
         )
         self._save()
 
