@@ -22,6 +22,7 @@ from tracker.engine.checkpoint import (
 from tracker.engine.config import BudgetLimits, RunConfig
 from tracker.engine.context import Context
 from tracker.engine.events import EventHandler, PipelineEvent
+from tracker.engine.exec_node import expand_node, handler_name
 from tracker.engine.handler import (
     FAIL,
     PARTIAL_SUCCESS,
@@ -33,7 +34,6 @@ from tracker.engine.handler import (
     NodeEnv,
     Outcome,
 )
-from tracker.engine.interpolate import ATTR_NAMESPACES, expand
 from tracker.engine.result import EngineResult, TraceEntry
 from tracker.engine.retry import goal_gate_max_retries, resolve_policy
 from tracker.engine.routing import (
@@ -51,7 +51,6 @@ from tracker.llm.usage import UsageSummary
 ROUTING_KEYS = ("outcome", "preferred_label", "suggested_next_nodes")
 _NODELESS_EDGE_EVENTS = {ev.DECISION_CONDITION, ev.DECISION_EDGE, ev.EDGE_TIEBREAKER}
 #: attrs the exec-node build leaves alone: handlers expand them with every namespace
-_LATE_EXPANDED = frozenset({"tool_command"})
 
 
 class EngineError(Exception):
@@ -271,13 +270,9 @@ class Engine:
     # ------------------------------------------------------------------ handlers
 
     def _handler_name(self, node: GraphNode) -> str:
-        if node.handler:
+        if node.handler:  # no registry needed (it loads plugins on first use)
             return node.handler
-        registry = self._get_registry()
-        for name, spec in registry.handlers.items():
-            if node.shape and node.shape in spec.shapes:
-                return name
-        return "codergen"
+        return handler_name(node, self._get_registry().handlers)
 
     def _get_registry(self) -> Any:
         if self._registry is None:
@@ -298,22 +293,9 @@ class Engine:
         return self._handler_cache[name]
 
     def _exec_node(self, node: GraphNode) -> GraphNode:
-        """Stylesheet applied; `${graph.*}`/`${params.*}` expanded in every attr and
-        `${ctx.*}` too in `prompt` — one pass over the original text."""
+        """Stylesheet applied, then `${…}` expanded (engine/exec_node.py)."""
         attrs = _apply_stylesheet(node, self._stylesheet) if self._stylesheet else dict(node.attrs)
-        values = self.context.view()  # read-only here; nothing runs while attrs expand
-        out: dict[str, str] = {}
-        for key, value in attrs.items():
-            if key == "prompt":
-                out[key] = expand(
-                    value, values, namespaces=("ctx", *ATTR_NAMESPACES), fence_tool_output=True
-                )
-            elif key in _LATE_EXPANDED:
-                out[key] = value
-            else:
-                out[key] = expand(value, values, namespaces=ATTR_NAMESPACES)
-        label = expand(node.label, values, namespaces=ATTR_NAMESPACES)
-        return node.model_copy(update={"attrs": out, "label": label})
+        return expand_node(node, attrs, self.context.view())  # read-only: nothing else runs
 
     def _env(self, node: GraphNode) -> NodeEnv:
         return NodeEnv(

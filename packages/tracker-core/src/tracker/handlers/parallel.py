@@ -27,15 +27,14 @@ from pydantic import BaseModel, Field, ValidationError
 from tracker.dippin.values import parse_duration
 from tracker.engine import events as ev
 from tracker.engine.context import Context
+from tracker.engine.exec_node import expand_node, handler_name
 from tracker.engine.handler import HandlerError, NodeEnv, Outcome, SessionStats
-from tracker.engine.interpolate import ATTR_NAMESPACES, expand
 from tracker.graph.model import Graph, GraphNode
 from tracker.handlers.worktree import Worktree, WorktreeError, WorktreeManager
 
 RESULTS_KEY = "parallel.results"
 SUCCESS_STATUSES = frozenset({"success", "partial_success"})
 #: attributes expanded by the handler itself, with every namespace (as the engine does)
-_LATE_EXPANDED = frozenset({"tool_command"})
 
 
 class BranchResult(BaseModel):
@@ -168,10 +167,7 @@ def _handler_name(node: GraphNode) -> str:
         return node.handler
     from tracker.plugins.manager import get_registry
 
-    for name, spec in get_registry().handlers.items():
-        if node.shape and node.shape in spec.shapes:
-            return name
-    return "codergen"
+    return handler_name(node, get_registry().handlers)
 
 
 def branch_node(
@@ -188,18 +184,7 @@ def branch_node(
         with contextlib.suppress(ValueError):  # the engine rejected a bad sheet at start
             attrs = apply_stylesheet(node, parse_stylesheet(sheet))
     attrs.update(overrides)
-    out: dict[str, str] = {}
-    for key, value in attrs.items():
-        if key == "prompt":
-            out[key] = expand(
-                value, values, namespaces=("ctx", *ATTR_NAMESPACES), fence_tool_output=True
-            )
-        elif key in _LATE_EXPANDED:
-            out[key] = value
-        else:
-            out[key] = expand(value, values, namespaces=ATTR_NAMESPACES)
-    label = expand(node.label, values, namespaces=ATTR_NAMESPACES)
-    return node.model_copy(update={"attrs": out, "label": label})
+    return expand_node(node, attrs, values)
 
 
 def branch_env(env: NodeEnv, node: GraphNode, context: Context) -> NodeEnv:
