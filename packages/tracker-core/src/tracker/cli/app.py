@@ -219,6 +219,48 @@ def setup_cmd(
     raise CliExit(run_setup(provider=provider, key_stdin=key_stdin, base_url=base_url))
 
 
+_DIAGNOSE_ID_ARG = typer.Argument(help="run ID or unique prefix (default: the most recent run)")
+_AUDIT_ID_ARG = typer.Argument(help="run ID or unique prefix (omit it to list the runs)")
+_WORKDIR_OPT = typer.Option("-w", "--workdir", help="working directory (default: current)")
+_JSON_OPT = typer.Option("--json", help="print the report as JSON")
+
+
+@app.command("diagnose", context_settings=_FLAG_CTX)
+def diagnose_cmd(
+    run_id: Annotated[str | None, _DIAGNOSE_ID_ARG] = None,
+    workdir: Annotated[str | None, _WORKDIR_OPT] = None,
+    json_out: Annotated[bool, _JSON_OPT] = False,
+) -> None:
+    """Analyse the failures of a run (default: the most recent run)."""
+    from tracker.cli.diagnose import run_diagnose
+
+    raise CliExit(run_diagnose(run_id, workdir=workdir, json_out=json_out))
+
+
+@app.command("audit", context_settings=_FLAG_CTX)
+def audit_cmd(
+    run_id: Annotated[str | None, _AUDIT_ID_ARG] = None,
+    workdir: Annotated[str | None, _WORKDIR_OPT] = None,
+    json_out: Annotated[bool, _JSON_OPT] = False,
+) -> None:
+    """Audit report of a run; without a run ID, list the runs."""
+    from tracker.cli.audit import run_audit
+
+    raise CliExit(run_audit(run_id, workdir=workdir, json_out=json_out))
+
+
+@app.command("list", context_settings=_FLAG_CTX)
+def list_cmd(
+    run_id: Annotated[str | None, _AUDIT_ID_ARG] = None,
+    workdir: Annotated[str | None, _WORKDIR_OPT] = None,
+    json_out: Annotated[bool, _JSON_OPT] = False,
+) -> None:
+    """List the runs, newest first (an alias of `audit`)."""
+    from tracker.cli.audit import run_audit
+
+    raise CliExit(run_audit(run_id, workdir=workdir, json_out=json_out))
+
+
 BUILTIN_COMMANDS = frozenset(
     {
         "run",
@@ -231,6 +273,9 @@ BUILTIN_COMMANDS = frozenset(
         "plugins",
         "doctor",
         "setup",
+        "diagnose",
+        "audit",
+        "list",
     }
 )
 

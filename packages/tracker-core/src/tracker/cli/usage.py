@@ -19,6 +19,9 @@ Commands:
   plugins                list installed plugins and what they register (--json)
   doctor [pipeline]      check keys, providers and the workdir (--probe=false, --json)
   setup                  store provider API keys (~/.config/tracker/.env, mode 600)
+  diagnose [runID]       analyse the failures of a run (default: the most recent)
+  audit [runID]          audit report of a run; without an ID, list the runs
+  list                   list the runs, newest first (alias of audit)
   version                show version information
   help                   show this help
 
