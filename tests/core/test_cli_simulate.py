@@ -5,7 +5,7 @@ from __future__ import annotations
 from tracker.cli.app import run_cli
 from tracker.cli.simulate import render_report
 from tracker.graph.model import Graph, GraphEdge, GraphNode
-from tracker.simulate import simulate_graph
+from tracker.simulation import simulate_graph
 
 
 def _edge(a: str, b: str, label: str = "", condition: str = "") -> GraphEdge:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tracker.doctor import DoctorReport, doctor, sanitize_error
+from tracker.health import DoctorReport, doctor, sanitize_error
 from tracker.testing import FakeAnthropic, HTTPReply
 
 REPO = Path(__file__).resolve().parents[2]

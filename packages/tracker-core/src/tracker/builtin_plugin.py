@@ -89,7 +89,7 @@ def register_lint_rules(register) -> None:
 
 @hookimpl
 def register_workflows(register) -> None:
-    from tracker.workflows import builtin_workflow_specs
+    from tracker.builtin_workflows import builtin_workflow_specs
 
     for spec in builtin_workflow_specs():
         register(spec)

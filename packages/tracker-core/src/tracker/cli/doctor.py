@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from tracker.cli.errors import eprint
 
 if TYPE_CHECKING:
-    from tracker.doctor import CheckResult, DoctorReport
+    from tracker.health import CheckResult, DoctorReport
 
 #: checks whose one-line verdict is printed after their details
 VERDICT_CHECKS = {"Environment Warnings", "Dippin Language", "Disk Space"}
@@ -77,7 +77,7 @@ def render_report(report: DoctorReport, paint: Painter = _plain) -> str:
 
 def fix_gitignore(work_dir: Path) -> list[str]:
     """Append tracker's missing entries to an existing `.gitignore`; returns them."""
-    from tracker.doctor import missing_gitignore_entries
+    from tracker.health import missing_gitignore_entries
 
     missing = missing_gitignore_entries(work_dir)
     if not missing:
@@ -103,7 +103,7 @@ def run_doctor(
 ) -> int:
     from tracker.cli.registry import cli_registry
     from tracker.cli.version import build_info, package_version
-    from tracker.doctor import doctor
+    from tracker.health import doctor
 
     commit, _ = build_info()
     registry = cli_registry()

@@ -10,7 +10,7 @@ from tracker.cli.report import print_load_failure, print_notices, resolve_for_co
 
 if TYPE_CHECKING:
     from tracker.loader import LoadedPipeline
-    from tracker.simulate import PlanStep, SimEdge, SimNode, SimulationReport
+    from tracker.simulation import PlanStep, SimEdge, SimNode, SimulationReport
 
 HEAVY = "═"
 LIGHT = "─"
@@ -101,7 +101,7 @@ def run_simulate(pipeline: str | None, *, fmt: str | None = None) -> int:
     if not pipeline:
         raise CliError("usage: tracker simulate <pipeline.dip>")
     from tracker.loader import load_pipeline
-    from tracker.simulate import simulate_graph
+    from tracker.simulation import simulate_graph
 
     cli_registry()
     source = resolve_for_command(pipeline, fmt)

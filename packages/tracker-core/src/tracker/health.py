@@ -734,7 +734,7 @@ def doctor(
     registry: Registry | None = None,
     probe_timeout: float = PROBE_TIMEOUT,
 ) -> DoctorReport:
-    """Preflight checks (cli-tui §11.1 `tracker.doctor`): read-only, and no network
+    """Preflight checks (cli-tui §11.1 `tracker.health`): read-only, and no network
     unless `probe_providers` is true. Call `adoctor` from inside an event loop."""
     return asyncio.run(
         adoctor(
