@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from tracker.builtin_workflows import BUILTIN_NAMES, builtin_workflow_specs
 from tracker.dippin.conditions import evaluate_condition, parse_condition
 from tracker.dippin.ir import Edge, HumanConfig, Node, ToolConfig, Workflow
 from tracker.dippin.parser import parse
 from tracker.loader import load_pipeline, resolve_pipeline
-from tracker.builtin_workflows import BUILTIN_NAMES, builtin_workflow_specs
 
 EXPECTED = {
     # name: (display name, requires git, freeform gates, interview gates)

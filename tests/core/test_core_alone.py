@@ -83,9 +83,7 @@ def test_core_alone_runs_a_pipeline_without_any_key(tmp_path: Path) -> None:
     pipeline = tmp_path / "nokeys.dip"
     pipeline.write_text(PIPELINE_WITHOUT_LLM)
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.endswith("_API_KEY") and k != "XDG_CONFIG_HOME"
+        k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and k != "XDG_CONFIG_HOME"
     }
     env["HOME"] = str(tmp_path)
     result = subprocess.run(

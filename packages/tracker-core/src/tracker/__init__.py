@@ -77,6 +77,7 @@ _LAZY = {
     "InspectError": "tracker.inspect",
 }
 
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:

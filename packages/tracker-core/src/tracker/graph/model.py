@@ -45,8 +45,8 @@ class Graph(BaseModel):
     lint_warnings: list[str] = Field(default_factory=list)
 
     # (edge count, outgoing index, incoming index); rebuilt when edges are added or removed
-    _index: tuple[int, dict[str, list[GraphEdge]], dict[str, list[GraphEdge]]] | None = (
-        PrivateAttr(default=None)
+    _index: tuple[int, dict[str, list[GraphEdge]], dict[str, list[GraphEdge]]] | None = PrivateAttr(
+        default=None
     )
 
     def _edge_index(self) -> tuple[dict[str, list[GraphEdge]], dict[str, list[GraphEdge]]]:
