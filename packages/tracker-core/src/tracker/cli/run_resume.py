@@ -10,27 +10,17 @@ from tracker.cli.errors import CliError
 
 def resolve_resume(runs_dir: Path, wanted: str) -> Path:
     """The run directory matching `wanted` (exact name wins, else a unique prefix)."""
-    wanted = wanted.strip()
+    from tracker.inspect import InspectError
+    from tracker.inspect.runs import find_run
+
     try:
-        names = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
-    except OSError as exc:
-        raise CliError(f"cannot read runs directory: {exc}") from None
-    if wanted in names:
-        match = wanted
-    else:
-        hits = [n for n in names if wanted and n.startswith(wanted)]
-        if not hits:
-            raise CliError(f'no run found matching "{wanted}" in {runs_dir}')
-        if len(hits) > 1:
-            raise CliError(
-                f'ambiguous run ID "{wanted}" matches {len(hits)} runs: {", ".join(hits)}'
-            )
-        match = hits[0]
-    run_dir = runs_dir / match
+        run_dir = find_run(runs_dir, wanted)
+    except InspectError as exc:
+        raise CliError(str(exc)) from None
     checkpoint = run_dir / "checkpoint.json"
     if not checkpoint.is_file():
         raise CliError(
-            f"checkpoint not found for run {match}: {checkpoint} does not exist "
+            f"checkpoint not found for run {run_dir.name}: {checkpoint} does not exist "
             "(the run stopped before its first node finished)"
         )
     return run_dir

@@ -116,16 +116,14 @@ def load_graph(
 
 def find_run_dir(artifact_dir: Path, run_id_prefix: str) -> Path:
     """The run directory named `run_id_prefix`, else the one whose id starts with it
-    (must be unique)."""
-    if run_id_prefix and (artifact_dir / run_id_prefix).is_dir():
-        return artifact_dir / run_id_prefix
-    matches = sorted(p for p in artifact_dir.glob(f"{run_id_prefix}*") if p.is_dir())
-    if not matches:
-        raise FileNotFoundError(f'no run matching "{run_id_prefix}" under {artifact_dir}')
-    if len(matches) > 1:
-        names = ", ".join(p.name for p in matches)
-        raise FileNotFoundError(f'run id "{run_id_prefix}" is ambiguous: {names}')
-    return matches[0]
+    (must be unique); FileNotFoundError otherwise."""
+    from tracker.inspect import InspectError
+    from tracker.inspect.runs import find_run
+
+    try:
+        return find_run(artifact_dir, run_id_prefix)
+    except InspectError as exc:
+        raise FileNotFoundError(str(exc)) from None
 
 
 def _llm_factory(config: Config) -> Callable[[], Any]:

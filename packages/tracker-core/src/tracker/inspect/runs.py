@@ -30,13 +30,19 @@ def _run_names(directory: Path) -> list[str]:
 
 
 def resolve_run_dir(workdir: str | os.PathLike[str] | None, run_id: str) -> Path:
-    """The absolute directory of the run `run_id` (exact name wins, else a unique prefix).
+    """The absolute directory of the run `run_id` under `<workdir>/.tracker/runs`."""
+    return find_run(runs_dir(workdir), run_id)
+
+
+def find_run(directory: Path, run_id: str) -> Path:
+    """The absolute directory of the run `run_id` in `directory` (exact name wins, else a
+    unique prefix). The one lookup behind `tracker -r`, diagnose, audit and the library.
 
     Raises `InspectError`: `run ID cannot be empty`, `cannot read runs directory: …`,
     `no run found matching "x" in <dir>`, `ambiguous run ID "x" matches N runs: a, b`."""
+    run_id = run_id.strip()
     if not run_id:
         raise InspectError("run ID cannot be empty")
-    directory = runs_dir(workdir)
     try:
         names = _run_names(directory)
     except OSError as exc:
