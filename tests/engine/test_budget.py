@@ -79,3 +79,58 @@ def test_flag_limit_wins_over_workflow_default(run_dip) -> None:
     )
     assert run.result.status == "success"
     assert run.result.usage is not None and run.result.usage.total_tokens == 300
+
+
+CHILD = """workflow Child
+  start: CS
+  exit: CE
+
+  agent CS
+    label: CS
+
+  agent X
+    prompt: x
+
+  agent Y
+    prompt: y
+
+  agent Z
+    prompt: z
+
+  agent CE
+    label: CE
+
+  edges
+    CS -> X
+    X -> Y
+    Y -> Z
+    Z -> CE
+"""
+
+PARENT = """workflow Parent
+  start: Start
+  exit: Done
+
+  agent Start
+    label: Start
+
+  subgraph Sub
+    ref: child.dip
+
+  agent Done
+    label: Done
+
+  edges
+    Start -> Sub
+    Sub -> Done
+"""
+
+
+def test_subgraph_child_inherits_the_budget(run_dip, tmp_path) -> None:
+    (tmp_path / "child.dip").write_text(CHILD)
+    script = OutcomeScript({n: [Outcome(stats=stats(80, 0.0))] for n in ("X", "Y", "Z")})
+    run = run_dip(PARENT, handlers={"codergen": script}, budget=BudgetLimits(max_total_tokens=100))
+    ran = {e.node_id for e in run.events if e.type == "stage_started"}
+    assert "Sub/Y" in ran and "Sub/Z" not in ran  # the child halted after Y overspent
+    assert run.result.status == "budget_exceeded"
+    assert run.result.budget_limits_hit == ["tokens"]
