@@ -246,3 +246,50 @@ def test_resume_walk_skips_completed_nodes_along_stored_edges(tmp_path: Path) ->
     assert _marks(tmp_path) == ["B", "C"]
     resumed = [e.node_id for e in events if e.message == "previously completed (resumed)"]
     assert resumed == ["Start", "A"]
+
+
+@pytest.mark.parametrize(
+    ("defaults", "expected_heading"),
+    [("", "# Context Summary (fidelity: summary:high)"), ("on_resume: preserve", None)],
+)
+def test_the_node_a_run_resumes_at_sees_one_fidelity_step_less(
+    tmp_path: Path, defaults: str, expected_heading: str | None
+) -> None:
+    import asyncio
+
+    from engine_helpers import stats
+    from tracker.engine.api import build_engine
+    from tracker.engine.config import BudgetLimits
+    from tracker.engine.handler import Outcome
+    from tracker.handlers.codergen import build_prompt
+
+    class PromptRecorder:
+        name = "codergen"
+
+        def __init__(self) -> None:
+            self.prompts: dict[str, list[str]] = {}
+
+        async def execute(self, node, env) -> Outcome:
+            self.prompts.setdefault(node.id, []).append(build_prompt(node, env))
+            return Outcome(stats=stats(150))
+
+    body = "\n  agent A\n    prompt: a\n\n  agent B\n    prompt: b\n\n  edges\n"
+    body += "    Start -> A\n    A -> B\n    B -> Done\n"
+    source = tmp_path / "p.dip"
+    source.write_text(dip(body, defaults=defaults))
+
+    def run(**kw):
+        recorder = PromptRecorder()
+        engine = build_engine(source, Config(workdir=tmp_path, artifact_dir=tmp_path / "r", **kw))
+        engine.handlers["codergen"] = recorder
+        return asyncio.run(engine.run()), recorder
+
+    halted, first = run(budget=BudgetLimits(max_total_tokens=100))
+    assert halted.status == "budget_exceeded" and first.prompts["A"] == ["a"]
+    done, resumed = run(resume_run_id=halted.run_id)
+    assert done.status == "success"
+    prompt = resumed.prompts["B"][0]
+    if expected_heading:
+        assert prompt.startswith(expected_heading) and prompt.endswith("b")
+    else:
+        assert prompt == "b"

@@ -1,26 +1,34 @@
 """The native coding-agent session: the turn loop, its built-in tools and the rules
 around them (confinement, denylist, truncation, loop detection, compaction, STATUS).
 
-Talks to models only through `tracker.llm` — no provider SDK is imported here.
+Talks to models only through `tracker.llm` — no provider SDK is imported here. Names are
+loaded on first use, so `tracker.agent.denylist` (used by the tool handler) stays cheap.
 """
 
-from tracker.agent.config import Checkpoint, SessionConfig
-from tracker.agent.confinement import ConfinementError, ToolError, Workspace
-from tracker.agent.events import AgentEvent, EventType, Observer
-from tracker.agent.result import SessionResult
-from tracker.agent.session import Session
-from tracker.agent.status import parse_status
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "AgentEvent",
-    "Checkpoint",
-    "ConfinementError",
-    "EventType",
-    "Observer",
-    "Session",
-    "SessionConfig",
-    "SessionResult",
-    "ToolError",
-    "Workspace",
-    "parse_status",
-]
+_LAZY = {
+    "Checkpoint": "tracker.agent.config",
+    "SessionConfig": "tracker.agent.config",
+    "ConfinementError": "tracker.agent.confinement",
+    "ToolError": "tracker.agent.confinement",
+    "Workspace": "tracker.agent.confinement",
+    "AgentEvent": "tracker.agent.events",
+    "EventType": "tracker.agent.events",
+    "Observer": "tracker.agent.events",
+    "SessionResult": "tracker.agent.result",
+    "Session": "tracker.agent.session",
+    "parse_status": "tracker.agent.status",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tracker.agent' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

@@ -8,6 +8,9 @@ import threading
 from collections.abc import Mapping
 from types import MappingProxyType
 
+#: internal key naming the node whose fidelity drops one step after a resume (§3.6)
+RESUME_DEGRADE_KEY = "_resume_degrade_node"
+
 
 class Context:
     """Thread-safe key/value store; values are always strings."""

@@ -20,7 +20,7 @@ from tracker.engine.checkpoint import (
     timestamp_now,
 )
 from tracker.engine.config import BudgetLimits, RunConfig
-from tracker.engine.context import Context
+from tracker.engine.context import RESUME_DEGRADE_KEY, Context
 from tracker.engine.events import EventHandler, PipelineEvent
 from tracker.engine.exec_node import expand_node, handler_name
 from tracker.engine.handler import (
@@ -251,6 +251,11 @@ class Engine:
             self.edge_selections = dict(checkpoint.edge_selections)
             self.fallback_taken = dict(checkpoint.fallback_taken)
             self.current_node = checkpoint.current_node
+            if self.graph.attrs.get("on_resume", "") != "preserve":
+                # the node we resume at sees one fidelity step less (engine.md §3.6); the
+                # restored context itself is kept whole, so a resumed run ends as an
+                # uninterrupted one would
+                ctx.internal[RESUME_DEGRADE_KEY] = checkpoint.current_node
         # the current graph wins over stale values (checkpoint, parent snapshot)
         for key, value in self.graph.attrs.items():
             ctx.set(f"graph.{key}", value)

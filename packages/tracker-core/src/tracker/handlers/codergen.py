@@ -35,6 +35,7 @@ from tracker.backends.pool import BackendPool, UnknownBackendError, canonical_ba
 from tracker.backends.settings import NodeSettings
 from tracker.backends.transcript import TranscriptCollector
 from tracker.engine.checkpoint import write_atomic
+from tracker.engine.context import RESUME_DEGRADE_KEY
 from tracker.engine.events import WARNING
 from tracker.engine.handler import (
     FAIL,
@@ -201,6 +202,9 @@ def build_prompt(node: GraphNode, env: NodeEnv) -> str:
     """The expanded prompt (label, then id, when empty) with the fidelity summary."""
     prompt = node.attrs.get("prompt", "") or node.label or node.id
     level = fidelity.resolve(node.attrs, env.graph.attrs)
+    if env.context.internal.get(RESUME_DEGRADE_KEY) == node.id:
+        env.context.internal.pop(RESUME_DEGRADE_KEY)  # once, for the resumed node
+        level = fidelity.degrade(level)
     pinned = [k.strip() for k in node.attrs.get("reads", "").split(",") if k.strip()]
     return fidelity.apply_fidelity(
         prompt, env.context.snapshot(), level, pinned=pinned, run_dir=env.run_dir

@@ -86,8 +86,8 @@ def parse_pattern_list(values: str | Iterable[str] | None) -> list[str]:
 
 
 def _denylist():
-    # imported lazily: `tracker.agent` pulls in the LLM layer, which a pipeline of tool
-    # nodes never otherwise needs
+    # one denylist for agent `bash` calls and tool nodes; `tracker.agent` loads its session
+    # lazily, so this import stays cheap
     from tracker.agent import denylist
 
     return denylist
