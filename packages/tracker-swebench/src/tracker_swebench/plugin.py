@@ -1,5 +1,6 @@
-"""Entry point of tracker-swebench.
+"""Entry point of tracker-swebench in the `tracker` plugin group.
 
-Its features arrive in a later issue; until then it registers nothing, and
-`tracker plugins` shows it as installed with nothing registered.
+tracker-swebench is a separate command (`tracker-swebench`), not an engine extension: it
+registers no handler, gate UI, sink or backend, so `tracker plugins` shows it as installed
+with nothing registered.
 """
