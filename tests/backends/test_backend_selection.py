@@ -148,7 +148,9 @@ def test_backends_registered_by_a_plugin_are_used(tmp_path: Path) -> None:
 
 
 def test_acp_without_its_plugin_names_the_package(tmp_path: Path) -> None:
-    result = _run(tmp_path, CodergenHandler(registry=build_registry()))
+    registry = build_registry()
+    registry.entries.get("backends", {}).pop("acp", None)  # as if tracker-acp were absent
+    result = _run(tmp_path, CodergenHandler(registry=registry))
     assert result.status == "fail"
     assert "tracker-acp" in result.error
     assert "pip install tracker-acp" in result.error

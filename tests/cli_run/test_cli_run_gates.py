@@ -88,11 +88,19 @@ def test_autopilot_asks_the_scripted_judge(tmp_path: Path) -> None:
     assert marker_lines(tmp_path) == ["Left"]
 
 
-def test_webhook_gates_need_a_registered_webhook_ui(tmp_path: Path) -> None:
+def test_an_unreachable_webhook_stops_the_run_with_one_error(tmp_path: Path) -> None:
     write(tmp_path / "g.dip", GATE)
-    proc = tracker("g.dip", "--webhook-url", "http://127.0.0.1:9/hook", cwd=tmp_path)
+    proc = tracker(
+        "g.dip",
+        "--webhook-url",
+        "http://127.0.0.1:9/hook",
+        "--gate-callback-addr",
+        "127.0.0.1:0",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 1
-    assert proc.stderr.splitlines()[-1].startswith("error: --webhook-url: ")
+    last = proc.stderr.splitlines()[-1]
+    assert last.startswith("error: ") and "webhook post failed: cannot reach" in last
     assert marker_lines(tmp_path) == []
 
 

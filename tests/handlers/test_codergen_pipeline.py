@@ -325,7 +325,14 @@ def test_unknown_backend_is_a_clear_configuration_error(tmp_path: Path) -> None:
     assert "native, codergen, claude-code, acp" in run.result.error
 
 
-def test_acp_backend_without_the_plugin_names_the_package(tmp_path: Path) -> None:
+def test_acp_backend_without_the_plugin_names_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.plugins import manager
+
+    registry = manager.build_registry()
+    registry.entries.get("backends", {}).pop("acp", None)  # as if tracker-acp were absent
+    monkeypatch.setattr(manager, "get_registry", lambda: registry)
     body = "  agent Work\n    prompt: Answer.\n    backend: acp\n"
     run = run_agents(tmp_path, pipeline(body, LINEAR), {"nodes": {}})
     assert run.result.status == "fail"

@@ -484,6 +484,11 @@ class Engine:
             closer = getattr(sink, "close", None)
             if callable(closer):
                 closer()
+        # the interviewer built from the config (e.g. webhook gates' callback listener);
+        # a caller-supplied `interviewer` is the caller's to close
+        closer = getattr(self.engine.interviewer, "close", None)
+        if self.config.interviewer is None and callable(closer):
+            closer()
 
     async def __aenter__(self) -> Engine:
         return self

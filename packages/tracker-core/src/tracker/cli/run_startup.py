@@ -237,13 +237,16 @@ def _webhook(opts: RunOptions) -> Any:
         raise CliError(
             "--webhook-url: headless webhook gates are not available in this installation"
         )
-    return entry.spec.factory(
-        url=opts.webhook_url,
-        callback_addr=opts.gate_callback_addr,
-        timeout=opts.gate_timeout or 600.0,
-        timeout_action=opts.gate_timeout_action,
-        auth_header=opts.webhook_auth,
-    )
+    try:
+        return entry.spec.factory(
+            url=opts.webhook_url,
+            callback_addr=opts.gate_callback_addr,
+            timeout=opts.gate_timeout or 600.0,
+            timeout_action=opts.gate_timeout_action,
+            auth_header=opts.webhook_auth,
+        )
+    except ValueError as exc:
+        raise CliError(f"--webhook-url: {exc}") from None
 
 
 class LoadFailed(Exception):

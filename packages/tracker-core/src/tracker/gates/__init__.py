@@ -27,6 +27,7 @@ _EXPORTS = {
     "AutopilotInterviewer": "tracker.gates.autopilot",
     "parse_persona": "tracker.gates.autopilot",
     "choose_interviewer": "tracker.gates.select",
+    "WebhookInterviewer": "tracker.gates.webhook",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -17,6 +17,7 @@ error, as the reference does); an interview the user cancels is not an error but
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 ACTOR_HUMAN = "human"
 ACTOR_AUTOPILOT = "autopilot"
 ACTOR_UNKNOWN = "unknown"
+
+#: the human node whose gate is being asked; set by the gate handler (in the gate's own
+#: task) for interviewers that report it, e.g. the webhook payload's `node_id`
+current_gate_node: ContextVar[str] = ContextVar("tracker_current_gate_node", default="")
 
 
 class GateError(Exception):

@@ -4,7 +4,9 @@ Each factory takes keyword options and returns an `Interviewer`:
 
 - `console(input=None, output=None)` — line prompts on stdin / stderr;
 - `auto-approve()` — deterministic answers;
-- `autopilot(client, persona="mid", model="")` — an LLM judge.
+- `autopilot(client, persona="mid", model="")` — an LLM judge;
+- `webhook(url, callback_addr=":8789", timeout=600.0, timeout_action="fail",
+  auth_header="", run_id="")` — headless gates over HTTP (`--webhook-url`).
 
 Nothing is imported until a factory is called.
 """
@@ -34,6 +36,12 @@ def _autopilot(client: Any, persona: str = "mid", **options: Any) -> Any:
     return AutopilotInterviewer(client, persona, **options)
 
 
+def _webhook(**options: Any) -> Any:
+    from tracker.gates.webhook import WebhookInterviewer
+
+    return WebhookInterviewer(**options)
+
+
 GATE_UIS = (
     GateUISpec(
         name="console", factory=_console, description="line prompts when stdin is not a terminal"
@@ -47,6 +55,11 @@ GATE_UIS = (
         name="autopilot",
         factory=_autopilot,
         description="an LLM persona answers gates (--autopilot lax|mid|hard|mentor)",
+    ),
+    GateUISpec(
+        name="webhook",
+        factory=_webhook,
+        description="POST gates to a URL and wait for a callback answer (--webhook-url)",
     ),
 )
 

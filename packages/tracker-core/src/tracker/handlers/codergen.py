@@ -154,6 +154,8 @@ class CodergenHandler:
                 from tracker.backends.claude_code import ClaudeCodeConfig
 
                 cfg.extra = ClaudeCodeConfig.from_settings(settings)
+            else:  # plugin backends (acp) read their own node attrs, e.g. `acp_agent`
+                cfg.extra = dict(node.attrs)
         return cfg
 
     def _backend(self, name: str, env: NodeEnv) -> AgentBackend:

@@ -33,7 +33,12 @@ from tracker.engine.events import GATE_OPENED, GATE_RESOLVED
 from tracker.engine.handler import FAIL, SUCCESS, HandlerError, NodeEnv, Outcome
 from tracker.engine.interpolate import expand
 from tracker.gates.answers import InterviewResult, markdown_summary
-from tracker.gates.interviewer import ACTOR_UNKNOWN, GateError, GateUnsupported
+from tracker.gates.interviewer import (
+    ACTOR_UNKNOWN,
+    GateError,
+    GateUnsupported,
+    current_gate_node,
+)
 from tracker.gates.questions import parse_questions
 from tracker.graph.model import GraphEdge, GraphNode
 
@@ -171,6 +176,7 @@ class HumanHandler:
         prompt: str,
         edges: list[GraphEdge],
     ) -> Outcome:
+        current_gate_node.set(node.id)  # runs in its own task: the value stays with this gate
         if cfg.mode == "interview":
             return await self._interview(interviewer, cfg, node, env, edges)
         if cfg.mode == "freeform":
