@@ -8,12 +8,13 @@ absent strings are "".
 
 from __future__ import annotations
 
-import gc
 from copy import deepcopy
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic_core import PydanticUndefined
+
+from tracker.gcpause import gc_paused
 
 NodeKind = Literal[
     "agent", "human", "tool", "parallel", "fan_in", "subgraph", "conditional", "manager_loop"
@@ -58,15 +59,8 @@ class _Model(BaseModel):
         """Same result as pydantic's `BaseModel.__deepcopy__` (which `model_copy(deep=True)`
         calls), without routing every string and list through `copy.deepcopy`."""
         if memo is None:
-            # Top-level copy: the copy is acyclic and wholly reachable, so the cyclic
-            # collector would only rescan it again and again on a large workflow.
-            if not gc.isenabled():
+            with gc_paused():  # the copy is acyclic (tracker/gcpause.py)
                 return self.__deepcopy__({})
-            gc.disable()
-            try:
-                return self.__deepcopy__({})
-            finally:
-                gc.enable()
         cls = type(self)
         m = cls.__new__(cls)
         memo[id(self)] = m

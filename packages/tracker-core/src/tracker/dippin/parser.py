@@ -12,7 +12,6 @@ instead of stopping at the first. `parse` never raises.
 from __future__ import annotations
 
 import functools
-import gc
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,6 +21,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 from lark.lexer import Lexer
 
+from tracker.gcpause import gc_paused
 from tracker.lint.diagnostic import Diagnostic
 
 from ._parse_build import Builder, FieldVal
@@ -720,25 +720,21 @@ class _Driver:
 def parse(text: str, file: str = "") -> ParseResult:
     """Parse Dippin source. Never raises: problems come back as DIP000 diagnostics and the
     partial workflow is still returned for tooling."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the parse allocates many short-lived objects and no cycles
-    try:
-        if not isinstance(text, str):
-            text = str(text)
-        return _Driver(text, file).run()
-    except Exception as exc:  # pragma: no cover - last-resort guard
-        diag = Diagnostic(
-            code="DIP000",
-            severity="error",
-            message=f"internal parser error: {type(exc).__name__}: {exc}",
-            file=file,
-            line=1,
-            column=1,
-        )
-        return ParseResult(Workflow(source_file=file), [diag])
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    with gc_paused():  # many short-lived objects, no cycles (tracker/gcpause.py)
+        try:
+            if not isinstance(text, str):
+                text = str(text)
+            return _Driver(text, file).run()
+        except Exception as exc:  # pragma: no cover - last-resort guard
+            diag = Diagnostic(
+                code="DIP000",
+                severity="error",
+                message=f"internal parser error: {type(exc).__name__}: {exc}",
+                file=file,
+                line=1,
+                column=1,
+            )
+            return ParseResult(Workflow(source_file=file), [diag])
 
 
 def parse_file(path: str | Path) -> ParseResult:

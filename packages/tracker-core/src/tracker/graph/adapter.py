@@ -8,7 +8,6 @@ Decisions), whatever kind they were declared as.
 
 from __future__ import annotations
 
-import gc
 import os
 
 from tracker.dippin.ir import (
@@ -29,6 +28,7 @@ from tracker.dippin.ir import (
     WorkflowDefaults,
 )
 from tracker.dippin.values import format_duration_go
+from tracker.gcpause import gc_paused
 from tracker.graph.model import Graph, GraphEdge, GraphNode
 from tracker.lint.diagnostic import Diagnostic, DippinError
 
@@ -364,15 +364,8 @@ def workflow_to_graph(wf: Workflow, workflow_dir: str = "") -> Graph:
         raise _fail("workflow has no start node (declare `start: <NodeID>`)", wf)
     if not wf.exit:
         raise _fail("workflow has no exit node (declare `exit: <NodeID>`)", wf)
-    # The graph is acyclic and built in one go: on a large workflow the cyclic collector
-    # would rescan the growing graph (and the IR) again and again while it is built.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():  # the graph is acyclic and built in one go (tracker/gcpause.py)
         return _build_graph(wf, workflow_dir)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _build_graph(wf: Workflow, workflow_dir: str) -> Graph:

@@ -10,10 +10,10 @@ warnings. Lint warnings stored on the graph (`graph.lint_warnings`) are not repe
 
 from __future__ import annotations
 
-import gc
 from collections import deque
 
 from tracker.dippin.dot import shape_handlers
+from tracker.gcpause import gc_paused
 from tracker.graph.model import Graph, GraphEdge
 
 #: handlers the engine runs itself; they never need registering
@@ -28,15 +28,8 @@ class _Findings:
 
 def check_graph(graph: Graph, known_handlers: set[str]) -> tuple[list[str], list[str]]:
     """Return (errors, warnings) for `graph`; `known_handlers` are the registered names."""
-    # The checks allocate many short-lived objects and no cycles; on a large graph the
-    # cyclic collector would otherwise rescan the whole graph again and again.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():  # many short-lived objects, no cycles (tracker/gcpause.py)
         return _check_graph(graph, known_handlers)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _check_graph(graph: Graph, known_handlers: set[str]) -> tuple[list[str], list[str]]:

@@ -3,8 +3,7 @@ order, so the same file always produces the same diagnostics in the same order."
 
 from __future__ import annotations
 
-import gc
-
+from tracker.gcpause import gc_paused
 from tracker.lint.context import LintContext
 from tracker.lint.diagnostic import Diagnostic
 from tracker.plugins import LintRule
@@ -49,17 +48,10 @@ def check_workflow(ctx: LintContext, rules: list[LintRule] | None = None) -> lis
     chosen = _default_rules() if rules is None else rules
     ordered = sorted(chosen, key=lambda r: (r.order, r.code))
     out: list[Diagnostic] = []
-    # Rules allocate many short-lived objects; on a large workflow the cyclic collector
-    # would rescan the whole (acyclic) IR again and again. Nothing here creates cycles.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():  # rules allocate much and create no cycles (tracker/gcpause.py)
         reset_analysis(ctx)
         for rule in ordered:
             out.extend(_run_rule(ctx, rule))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     if ctx.in_bundle:  # a bundle carries its children inside; on-disk refs are irrelevant
         out = [d for d in out if d.code != "DIP126"]
     return out
