@@ -403,26 +403,6 @@ def _graph_for(source: str | Path | Graph, config: Config) -> tuple[Graph, Path 
     return graph, base_dir
 
 
-def _run_location(config: Config) -> tuple[str, Path | None, Path | None]:
-    """(run id, run directory, checkpoint path). No `artifact_dir`: no run directory;
-    `checkpoint_path` wins over `resume_run_id` (a prefix under `artifact_dir`)."""
-    from tracker.engine.api import find_run_dir
-    from tracker.engine.runner import new_run_id
-
-    run_id = new_run_id()
-    checkpoint = config.checkpoint_path
-    if config.artifact_dir is None:
-        return run_id, None, checkpoint
-    artifacts = Path(config.artifact_dir)
-    if config.resume_run_id and checkpoint is None:
-        run_dir = find_run_dir(artifacts, config.resume_run_id)
-        run_id = run_dir.name
-    else:
-        run_dir = artifacts / run_id
-    run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return run_id, run_dir, checkpoint or run_dir / "checkpoint.json"
-
-
 class Engine:
     """A prepared run (§11.1 `NewEngine`): `Engine.from_source(text, config)`, then
     `await engine.run()`; `close()` (or `async with`) releases the event sinks.
@@ -439,6 +419,7 @@ class Engine:
     ) -> Engine:
         """Validate the pipeline, resolve `resume_run_id`, prepare the client and the
         run directory. `source` is pipeline text (a `Path` is read; a `Graph` is used)."""
+        from tracker.engine.api import run_location
         from tracker.engine.runner import Engine as _Runner
         from tracker.engine.subgraphs import load_subgraphs
 
@@ -448,7 +429,7 @@ class Engine:
         subgraphs = (
             config.subgraphs if config.subgraphs is not None else load_subgraphs(graph, base_dir)
         )
-        run_id, run_dir, checkpoint = _run_location(config)
+        run_id, run_dir, checkpoint = run_location(config)
         llm = _llm_factory(config)
         engine = _Runner(
             graph,

@@ -176,6 +176,24 @@ def _interviewer(config: Config) -> Any:
     return None
 
 
+def run_location(config: Config) -> tuple[str, Path | None, Path | None]:
+    """(run id, run directory, checkpoint path) for a run. No `artifact_dir`: no run
+    directory; an explicit `checkpoint_path` wins over `resume_run_id` (an id or unique
+    prefix of a run under `artifact_dir`, cli-tui.md §11.1)."""
+    run_id = new_run_id()
+    checkpoint = config.checkpoint_path
+    if config.artifact_dir is None:
+        return run_id, None, checkpoint
+    artifacts = Path(config.artifact_dir)
+    if config.resume_run_id and checkpoint is None:
+        run_dir = find_run_dir(artifacts, config.resume_run_id)
+        run_id = run_dir.name
+    else:
+        run_dir = artifacts / run_id
+    run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return run_id, run_dir, checkpoint or run_dir / "checkpoint.json"
+
+
 def build_engine(
     source: str | Path | Graph, config: Config | None = None, **overrides: Any
 ) -> Engine:
@@ -185,18 +203,7 @@ def build_engine(
     subgraphs = (
         config.subgraphs if config.subgraphs is not None else load_subgraphs(graph, base_dir)
     )
-    run_id = new_run_id()
-    run_dir: Path | None = None
-    checkpoint_path = config.checkpoint_path
-    if config.artifact_dir is not None:
-        artifact_dir = Path(config.artifact_dir)
-        if config.resume_run_id:
-            run_dir = find_run_dir(artifact_dir, config.resume_run_id)
-            run_id = run_dir.name
-        else:
-            run_dir = artifact_dir / run_id
-        run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        checkpoint_path = checkpoint_path or run_dir / "checkpoint.json"
+    run_id, run_dir, checkpoint_path = run_location(config)
     # the activity log is core's own `register_event_sinks` plugin (tracker.builtin_plugin)
     sinks: list[EventHandler] = _plugin_sinks(run_dir, config)
     sinks.extend(config.sinks)
