@@ -58,9 +58,10 @@ def run_command(args: list[str]) -> int:
     apply_params(graph, opts.params)
     subgraphs = load_subgraph_refs(graph, base_dir)
     client = llm_client(opts, [graph, *subgraphs.values()])
-    engine = _build(opts, graph, subgraphs, client, persona, streams, run_dir)
+    dashboard = _dashboard(opts, graph, run_dir)
+    engine = _build(opts, graph, subgraphs, client, persona, streams, run_dir, dashboard)
     started = time.monotonic()
-    result = _execute(engine)
+    result = _execute(engine, dashboard)
     return _finish(opts, engine, result, time.monotonic() - started, streams)
 
 
@@ -72,6 +73,7 @@ def _build(
     persona: str | None,
     streams: Streams,
     run_dir: Path | None,
+    dashboard: Any = None,
 ) -> Engine:
     from tracker.engine.api import Config, build_engine
     from tracker.engine.config import BudgetLimits
@@ -81,6 +83,8 @@ def _build(
         from tracker import NDJSONWriter
 
         sinks.append(NDJSONWriter(sys.stdout))
+    elif dashboard is not None:
+        sinks.append(dashboard)
     else:
         sinks.append(_console_sink(opts, streams, _completed_before(run_dir)))
     config = Config(
@@ -102,7 +106,7 @@ def _build(
         scripted_file=Path(opts.scripted).expanduser().resolve() if opts.scripted else None,
         resume_run_id=run_dir.name if run_dir is not None else "",
         llm_client=client,
-        interviewer=gate_interviewer(opts, persona, client),
+        interviewer=gate_interviewer(opts, persona, client, dashboard),
         subgraphs=subgraphs,
         sinks=sinks,
     )
@@ -113,6 +117,33 @@ def _build(
         handlers = {n.id: n.handler for n in graph.nodes.values()}
         engine.sinks.append(GitArtifacts(engine.run_dir, engine.run_id, handlers))
     return engine
+
+
+def _dashboard(opts: RunOptions, graph: Graph, run_dir: Path | None) -> Any:
+    """The tracker-tui dashboard session (cli-tui.md §0, §9), or None for console mode:
+    only on a terminal (stdin and stdout), without --json / --no-tui, when installed."""
+    if opts.json or opts.no_tui or os.environ.get("TERM", "") == "dumb":
+        return None
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return None
+    from tracker.cli.registry import cli_registry
+
+    entry = cli_registry().entries["gate_uis"].get("tui")
+    if entry is None or entry.spec.factory is None:
+        eprint(
+            "notice: tracker-tui is not installed; using console output (pip install tracker-tui)"
+        )
+        return None
+    tags = [opts.backend] if opts.backend and opts.backend != "native" else []
+    if opts.autopilot is not None:
+        tags.append(f"autopilot:{opts.autopilot or 'mid'}")
+    return entry.spec.factory(
+        graph,
+        pipeline=graph.name or Path(opts.pipeline).stem,
+        tags=tags,
+        resumed=_completed_before(run_dir),
+        verbose=opts.verbose,
+    )
 
 
 def _completed_before(run_dir: Path | None) -> list[str]:
@@ -141,10 +172,12 @@ def _console_sink(opts: RunOptions, streams: Streams, resumed: list[str]) -> Any
 # --------------------------------------------------------------------------- running
 
 
-def _execute(engine: Engine) -> EngineResult:
+def _execute(engine: Engine, dashboard: Any = None) -> EngineResult:
     from tracker.engine.runner import EngineError
 
     try:
+        if dashboard is not None:
+            return _run_dashboard(engine, dashboard)
         return asyncio.run(_drive(engine))
     except EngineError as exc:
         raise CliError(str(exc)) from None
@@ -199,6 +232,29 @@ async def _drive(engine: Engine) -> EngineResult:
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+def _run_dashboard(engine: Engine, dashboard: Any) -> EngineResult:
+    """The engine inside the dashboard's event loop; quitting the dashboard cancels the
+    run (checkpoint saved) like Ctrl+C does in console mode (cli-tui.md §9.10)."""
+    try:
+        result = dashboard.run(engine)
+    except TimeoutError as exc:
+        raise CliError(str(exc)) from None
+    if result is not None:
+        return result
+    from tracker.engine.events import PipelineEvent
+
+    event = PipelineEvent(
+        type="pipeline_failed",
+        run_id=engine.run_id,
+        message="context cancelled",
+        error="context cancelled",
+    )
+    for sink in engine.sinks:
+        if sink is not dashboard:
+            sink(event)
+    return _cancelled_result(engine)
 
 
 def _cancelled_result(engine: Engine) -> EngineResult:

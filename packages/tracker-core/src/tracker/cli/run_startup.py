@@ -201,8 +201,11 @@ def check_backend(name: str) -> None:
     raise CliError(f'agent backend "{name}" is not installed: pip install {package}')
 
 
-def gate_interviewer(opts: RunOptions, persona: str | None, client: Any) -> Any:
-    """auto-approve > webhook > autopilot > console prompts (cli-tui.md §4.8)."""
+def gate_interviewer(
+    opts: RunOptions, persona: str | None, client: Any, interactive: Any = None
+) -> Any:
+    """auto-approve > webhook > autopilot > console prompts (cli-tui.md §4.8); with the
+    dashboard (`interactive`), its gates replace the console prompts."""
     from tracker.gates.select import choose_interviewer
 
     webhook = _webhook(opts) if opts.webhook_url and not opts.auto_approve else None
@@ -215,8 +218,8 @@ def gate_interviewer(opts: RunOptions, persona: str | None, client: Any) -> Any:
         webhook=webhook,
         autopilot=persona,
         llm_client=client,
-        interactive=_console_interviewer(),
-        on_missing_client="auto-approve",
+        interactive=interactive if interactive is not None else _console_interviewer(),
+        on_missing_client="interactive" if interactive is not None else "auto-approve",
     )
     if choice.warning:
         eprint(f"warning: {choice.warning}")
