@@ -15,7 +15,15 @@ import traceback
 from typing import Annotated, Any
 
 import typer
-from tracker.cli.errors import CliError, CliExit, UsageFailure, eprint, print_error
+from tracker.cli.errors import (
+    CliError,
+    CliExit,
+    UsageFailure,
+    eprint,
+    exit_with,
+    print_error,
+    silence_stdout,
+)
 from typer.core import TyperGroup
 
 RUN_USAGE = """\
@@ -318,7 +326,7 @@ def run_cli(argv: list[str]) -> int:
         eprint("error: interrupted")
         return 130
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return 1
     except Exception as exc:  # noqa: BLE001 - the top-level guard: no tracebacks for users
         if os.environ.get("TRACKER_VERBOSE", "") not in ("", "0", "false"):
@@ -327,20 +335,6 @@ def run_cli(argv: list[str]) -> int:
         return 1
 
 
-def _silence_stdout() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-
-
 def main() -> None:
     """Console-script entry point."""
-    code = run_cli(sys.argv[1:])
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _silence_stdout()
-        code = code or 1
-    sys.exit(code)
+    exit_with(run_cli(sys.argv[1:]))

@@ -17,7 +17,15 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from tracker.cli.errors import CliError, CliExit, UsageFailure, eprint, print_error
+from tracker.cli.errors import (
+    CliError,
+    CliExit,
+    UsageFailure,
+    eprint,
+    exit_with,
+    print_error,
+    silence_stdout,
+)
 from tracker.cli.usage import USAGE
 
 HELP_WORDS = {"help", "-h", "--help", "-help"}
@@ -378,7 +386,7 @@ def run_cli(argv: list[str], *, verbose: bool | None = None) -> int:
         eprint("error: interrupted")
         return 130
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return 1
     except Exception as exc:  # noqa: BLE001 - the top-level guard: no tracebacks for users
         if verbose:
@@ -389,25 +397,9 @@ def run_cli(argv: list[str], *, verbose: bool | None = None) -> int:
         return 1
 
 
-def _silence_stdout() -> None:
-    """After a closed pipe (`tracker simulate x | head`), keep the interpreter's final
-    flush from printing a second error."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-
-
 def main() -> None:
     """Console-script entry point."""
-    code = run_cli(sys.argv[1:])
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _silence_stdout()
-        code = code or 1
-    sys.exit(code)
+    exit_with(run_cli(sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -39,3 +39,26 @@ def eprint(*lines: str) -> None:
 
 def print_error(message: str) -> None:
     eprint(f"error: {message}")
+
+
+def silence_stdout() -> None:
+    """After a closed pipe (`tracker simulate x | head`), keep the interpreter's final
+    flush from printing a second error."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def exit_with(code: int) -> None:
+    """Flush stdout and exit with `code`; a reader that went away makes it a failure,
+    without a second error message."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+        code = code or 1
+    sys.exit(code)
