@@ -5,7 +5,7 @@ DIP126–DIP137, DIP144, DIP145, DIP148)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from tracker.dippin.ir import (
@@ -265,19 +265,26 @@ def dip116(ctx: LintContext) -> Iterator[Diagnostic]:
         )
 
 
+def _unknown_agent_value(
+    ctx: LintContext, code: str, field: str, allowed: Iterable[str]
+) -> Iterator[Diagnostic]:
+    """One warning per agent whose non-empty `field` is not one of `allowed`."""
+    allowed = tuple(allowed)
+    for node in ctx.workflow.nodes:
+        value = getattr(node.config, field, "") if isinstance(node.config, AgentConfig) else ""
+        if value and value not in allowed:
+            yield ctx.diag(
+                code,
+                W,
+                f"agent {q(node.id)} has unknown {field} {q(value)}",
+                at=node.source,
+                help=_one_of(allowed),
+            )
+
+
 @rule("DIP119", W, "unknown reasoning_effort")
 def dip119(ctx: LintContext) -> Iterator[Diagnostic]:
-    for node in ctx.workflow.nodes:
-        cfg = node.config
-        if isinstance(cfg, AgentConfig) and cfg.reasoning_effort:
-            if cfg.reasoning_effort not in REASONING_EFFORTS:
-                yield ctx.diag(
-                    "DIP119",
-                    W,
-                    f"agent {q(node.id)} has unknown reasoning_effort {q(cfg.reasoning_effort)}",
-                    at=node.source,
-                    help=_one_of(REASONING_EFFORTS),
-                )
+    yield from _unknown_agent_value(ctx, "DIP119", "reasoning_effort", REASONING_EFFORTS)
 
 
 @rule("DIP117", W, "stylesheet class selector matches no node")
@@ -461,17 +468,7 @@ def dip129(ctx: LintContext) -> Iterator[Diagnostic]:
 
 @rule("DIP130", W, "unknown response_format")
 def dip130(ctx: LintContext) -> Iterator[Diagnostic]:
-    for node in ctx.workflow.nodes:
-        cfg = node.config
-        if isinstance(cfg, AgentConfig) and cfg.response_format:
-            if cfg.response_format not in RESPONSE_FORMATS:
-                yield ctx.diag(
-                    "DIP130",
-                    W,
-                    f"agent {q(node.id)} has unknown response_format {q(cfg.response_format)}",
-                    at=node.source,
-                    help=_one_of(RESPONSE_FORMATS),
-                )
+    yield from _unknown_agent_value(ctx, "DIP130", "response_format", RESPONSE_FORMATS)
 
 
 @rule("DIP131", W, "response_schema and response_format disagree")
